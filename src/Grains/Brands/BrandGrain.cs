@@ -1,0 +1,57 @@
+using Vetrina.Grains.Catalog;
+using Vetrina.Grains.Common;
+
+namespace Vetrina.Grains.Brands;
+
+[GenerateSerializer, Alias("vetrina.brand-state")]
+public sealed class BrandState
+{
+    [Id(0)] public BrandView? Brand { get; set; }
+    [Id(1)] public string? ApiKeyHash { get; set; }
+}
+
+/// <summary>A seller: its settings and the hash of its key. Products live in their own grains.</summary>
+public sealed class BrandGrain(
+    [PersistentState("brand", Storage.Name)] IPersistentState<BrandState> state,
+    CommerceClock clock) : Grain, IBrandGrain
+{
+    public async Task<Outcome<BrandView>> RegisterAsync(BrandRegistration registration)
+    {
+        if (state.State.Brand is not null)
+        {
+            return Failure.Conflict("The brand already exists.");
+        }
+        var error = CatalogRules.BrandError(registration);
+        if (error is not null)
+        {
+            return Failure.Invalid(error);
+        }
+        state.State.Brand = new BrandView(this.GetPrimaryKeyString(), registration.Name, registration.DefaultCommissionBps,
+            registration.AttributionWindowHours, registration.ReturnWindowDays, clock.UtcNow);
+        state.State.ApiKeyHash = registration.ApiKeyHash;
+        await state.SaveAsync(this);
+        return Outcome<BrandView>.Ok(state.State.Brand);
+    }
+
+    public Task<BrandView?> GetAsync() => Task.FromResult(state.State.Brand);
+
+    public Task<bool> HasKeyAsync(string apiKeyHash) => Task.FromResult(ApiKeys.HashMatches(state.State.ApiKeyHash, apiKeyHash));
+
+    public async Task<Outcome<ProductView>> AddProductAsync(ProductDraft draft)
+    {
+        var brand = state.State.Brand;
+        if (brand is null)
+        {
+            return Failure.NotFound($"Brand '{this.GetPrimaryKeyString()}'");
+        }
+        var error = CatalogRules.ProductError(draft);
+        if (error is not null)
+        {
+            return Failure.Invalid(error);
+        }
+        var productId = Identifiers.Derived(IdPrefixes.Product, brand.BrandId, draft.Sku);
+        var definition = new ProductDefinition(brand.BrandId, draft.Sku, draft.Title, draft.PriceMinor, draft.Currency, draft.Stock,
+            draft.CommissionBps ?? brand.DefaultCommissionBps, new BrandTerms(brand.AttributionWindowHours, brand.ReturnWindowDays));
+        return await GrainFactory.GetGrain<IProductGrain>(productId).CreateAsync(definition);
+    }
+}

@@ -1,0 +1,144 @@
+using Vetrina.Grains.Catalog;
+using Vetrina.Grains.Checkout;
+using Vetrina.Grains.Common;
+using Vetrina.Grains.Links;
+
+namespace Vetrina.Grains.Carts;
+
+[GenerateSerializer, Alias("vetrina.cart-line")]
+public sealed record CartLine(
+    [property: Id(0)] string ProductId,
+    [property: Id(1)] int Quantity,
+    [property: Id(2)] long UnitPriceMinor,
+    [property: Id(3)] string Currency);
+
+[GenerateSerializer, Alias("vetrina.cart-state")]
+public sealed class CartState
+{
+    [Id(0)] public List<CartLine> Lines { get; set; } = [];
+
+    /// <summary>The latest click per product, while it can still attribute a purchase.</summary>
+    [Id(1)] public Dictionary<string, Click> Clicks { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Recent checkouts that already emptied this cart, so that a retried checkout does not empty it again.</summary>
+    [Id(2)] public List<string> EmptiedBy { get; set; } = [];
+}
+
+public sealed class CartGrain(
+    [PersistentState("cart", Storage.Name)] IPersistentState<CartState> state,
+    CommerceClock clock) : Grain, ICartGrain
+{
+    private const int MaxRememberedClicks = 200;
+    private const int MaxRememberedCheckouts = 20;
+
+    private CartState S => state.State;
+    private string ShopperId => this.GetPrimaryKeyString();
+
+    public Task<CartView> GetAsync() => Task.FromResult(View());
+
+    public async Task<Outcome<CartView>> SetQuantityAsync(string productId, int quantity)
+    {
+        if (quantity is < 0 or > CheckoutIds.MaxQuantity)
+        {
+            return Failure.Invalid($"quantity must be between 0 and {CheckoutIds.MaxQuantity}.");
+        }
+        var index = S.Lines.FindIndex(l => l.ProductId == productId);
+        if (quantity == 0)
+        {
+            if (index >= 0)
+            {
+                S.Lines.RemoveAt(index);
+                await state.SaveAsync(this);
+            }
+            return Outcome<CartView>.Ok(View());
+        }
+        var quote = await GrainFactory.GetGrain<IProductGrain>(productId).QuoteAsync();
+        if (quote is null)
+        {
+            return Failure.NotFound($"Product '{productId}'");
+        }
+        if (quote.Status != ProductStatus.Active)
+        {
+            return Failure.Conflict($"Product '{productId}' is archived and cannot be bought.");
+        }
+        if (S.Lines.Any(l => l.ProductId != productId && l.Currency != quote.Currency))
+        {
+            return Failure.Invalid($"The cart is priced in {S.Lines[0].Currency}; '{productId}' is priced in {quote.Currency}.");
+        }
+        if (index < 0 && S.Lines.Count >= CheckoutIds.MaxLines)
+        {
+            return Failure.Invalid($"A cart holds at most {CheckoutIds.MaxLines} lines.");
+        }
+        var line = new CartLine(productId, quantity, quote.UnitPriceMinor, quote.Currency);
+        if (index >= 0)
+        {
+            S.Lines[index] = line;
+        }
+        else
+        {
+            S.Lines.Add(line);
+        }
+        await state.SaveAsync(this);
+        return Outcome<CartView>.Ok(View());
+    }
+
+    public async Task<Outcome<Click>> RecordClickAsync(string linkCode)
+    {
+        var click = await GrainFactory.GetGrain<ILinkGrain>(linkCode).CountClickAsync(ShopperId);
+        if (!click.Succeeded)
+        {
+            return click;
+        }
+        ForgetExpiredClicks();
+        S.Clicks[click.Value!.ProductId] = click.Value;
+        if (S.Clicks.Count > MaxRememberedClicks)
+        {
+            S.Clicks.Remove(S.Clicks.MinBy(c => c.Value.ClickedAt).Key);
+        }
+        await state.SaveAsync(this);
+        return click;
+    }
+
+    public async Task<Outcome<CheckoutReceipt>> CheckoutAsync(string idempotencyKey, string? paymentToken)
+    {
+        var checkoutId = CheckoutIds.For(ShopperId, idempotencyKey);
+        var items = S.Lines.Select(l => new CheckoutItem(l.ProductId, l.Quantity, S.Clicks.GetValueOrDefault(l.ProductId))).ToArray();
+        var outcome = await GrainFactory.GetGrain<ICheckoutGrain>(checkoutId).RunAsync(new CheckoutRequest(ShopperId, items, paymentToken));
+        if (outcome.Succeeded && !S.EmptiedBy.Contains(checkoutId))
+        {
+            S.Lines.Clear();
+            S.EmptiedBy.Add(checkoutId);
+            if (S.EmptiedBy.Count > MaxRememberedCheckouts)
+            {
+                S.EmptiedBy.RemoveAt(0);
+            }
+            await state.SaveAsync(this);
+        }
+        return outcome;
+    }
+
+    private void ForgetExpiredClicks()
+    {
+        var now = clock.UtcNow;
+        foreach (var (productId, click) in S.Clicks)
+        {
+            if (click.AttributedUntil < now)
+            {
+                S.Clicks.Remove(productId);
+            }
+        }
+    }
+
+    private CartView View()
+    {
+        var now = clock.UtcNow;
+        var lines = S.Lines.Select(l =>
+        {
+            var click = S.Clicks.GetValueOrDefault(l.ProductId);
+            return click is not null && click.Attributes(ShopperId, now)
+                ? new CartLineView(l.ProductId, l.Quantity, l.UnitPriceMinor, click.Code, click.CreatorId)
+                : new CartLineView(l.ProductId, l.Quantity, l.UnitPriceMinor, null, null);
+        }).ToArray();
+        return new CartView(ShopperId, S.Lines.FirstOrDefault()?.Currency, lines, S.Lines.Sum(l => Money.LineTotal(l.UnitPriceMinor, l.Quantity)));
+    }
+}

@@ -1,0 +1,268 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Vetrina.Grains.Checkout;
+using Vetrina.Grains.Common;
+
+namespace Vetrina.Grains.Catalog;
+
+/// <summary>
+/// One sellable item: its terms and its stock. Stock moves only through holds that a checkout confirms or
+/// releases, so units sold can never exceed units stocked. A timer (while active) and a reminder (across
+/// restarts) ask the coordinator of any hold left unfinished to resolve it.
+/// </summary>
+public sealed class ProductGrain(
+    [PersistentState("product", Storage.Name)] IPersistentState<ProductState> state,
+    CommerceClock clock,
+    IOptions<CheckoutOptions> options,
+    ILogger<ProductGrain> logger) : Grain, IProductGrain, IRemindable
+{
+    private const string RecoveryReminder = "holds";
+    private ProductView? _published;
+    private IGrainTimer? _sweepTimer;
+    private bool _reminderRegistered;
+
+    private ProductState S => state.State;
+    private string ProductId => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        Publish();
+        if (S.Holds.Count > 0)
+        {
+            await EnsureSweepingAsync();
+        }
+    }
+
+    public async Task<Outcome<ProductView>> CreateAsync(ProductDefinition definition)
+    {
+        if (S.Definition is not null)
+        {
+            return S.Definition == definition ? Outcome<ProductView>.Ok(_published!) : Failure.Conflict($"SKU '{definition.Sku}' already exists for this brand.");
+        }
+        S.Definition = definition;
+        S.Title = definition.Title;
+        S.PriceMinor = definition.PriceMinor;
+        S.CommissionBps = definition.CommissionBps;
+        S.Status = ProductStatus.Active;
+        S.Stocked = definition.Stock;
+        S.Available = definition.Stock;
+        await SaveAsync();
+        return Outcome<ProductView>.Ok(_published!);
+    }
+
+    public Task<ProductView?> GetAsync() => Task.FromResult(_published);
+
+    public Task<ProductQuote?> QuoteAsync() => Task.FromResult(S.Definition is null ? null : Quote());
+
+    public async Task<Outcome<ProductView>> UpdateAsync(string actingBrandId, ProductChanges changes)
+    {
+        if (OwnershipFailure(actingBrandId) is { } failure)
+        {
+            return failure;
+        }
+        if (CatalogRules.ChangesError(changes) is { } error)
+        {
+            return Failure.Invalid(error);
+        }
+        S.Title = changes.Title ?? S.Title;
+        S.PriceMinor = changes.PriceMinor ?? S.PriceMinor;
+        S.CommissionBps = changes.CommissionBps ?? S.CommissionBps;
+        S.Status = changes.Status ?? S.Status;
+        await SaveAsync();
+        return Outcome<ProductView>.Ok(_published!);
+    }
+
+    public async Task<Outcome<ProductView>> AdjustStockAsync(string actingBrandId, int delta)
+    {
+        if (OwnershipFailure(actingBrandId) is { } failure)
+        {
+            return failure;
+        }
+        if (CatalogRules.StockDeltaError(delta) is { } error)
+        {
+            return Failure.Invalid(error);
+        }
+        if ((long)S.Available + delta < 0)
+        {
+            return Failure.Conflict($"Only {S.Available} units are available; the stock cannot go below zero.");
+        }
+        if ((long)S.Stocked + delta > int.MaxValue)
+        {
+            return Failure.Invalid("The stock would exceed the largest supported quantity.");
+        }
+        S.Available += delta;
+        S.Stocked += delta;
+        await SaveAsync();
+        return Outcome<ProductView>.Ok(_published!);
+    }
+
+    public async Task<Outcome<ProductQuote>> HoldAsync(string checkoutId, int quantity, DateTimeOffset expiresAt)
+    {
+        if (S.Definition is null)
+        {
+            return Failure.NotFound($"Product '{ProductId}'");
+        }
+        if (S.Holds.ContainsKey(checkoutId))
+        {
+            return Outcome<ProductQuote>.Ok(Quote());
+        }
+        if (S.Status != ProductStatus.Active)
+        {
+            return Failure.Conflict($"Product '{ProductId}' is archived and cannot be bought.");
+        }
+        if (quantity <= 0)
+        {
+            return Failure.Invalid("Quantity must be positive.");
+        }
+        if (S.Available < quantity)
+        {
+            return new Failure(FailureKind.Conflict, "Not enough stock", $"Product '{ProductId}' has {S.Available} units available; {quantity} requested.");
+        }
+        S.Available -= quantity;
+        S.Reserved += quantity;
+        S.Holds[checkoutId] = new StockHold { Quantity = quantity, ExpiresAt = expiresAt };
+        await SaveAsync();
+        await EnsureSweepingAsync();
+        return Outcome<ProductQuote>.Ok(Quote());
+    }
+
+    public async Task ConfirmAsync(string checkoutId)
+    {
+        if (!S.Holds.TryGetValue(checkoutId, out var hold) || hold.Confirmed)
+        {
+            return;
+        }
+        hold.Confirmed = true;
+        hold.ConfirmedAt = clock.UtcNow;
+        S.Reserved -= hold.Quantity;
+        S.Sold += hold.Quantity;
+        await SaveAsync();
+    }
+
+    public async Task ReleaseAsync(string checkoutId)
+    {
+        if (!S.Holds.TryGetValue(checkoutId, out var hold))
+        {
+            return;
+        }
+        if (hold.Confirmed)
+        {
+            logger.ReleaseOfConfirmedHold(checkoutId, ProductId);
+            return;
+        }
+        S.Holds.Remove(checkoutId);
+        S.Reserved -= hold.Quantity;
+        S.Available += hold.Quantity;
+        await SaveAsync();
+    }
+
+    public Task ForgetAsync(string checkoutId)
+    {
+        // Not written on its own: if this removal is lost in a crash, the sweep asks the checkout again and it
+        // answers with another Forget.
+        if (S.Holds.TryGetValue(checkoutId, out var hold) && hold.Confirmed)
+        {
+            S.Holds.Remove(checkoutId);
+        }
+        return Task.CompletedTask;
+    }
+
+    public async Task RestockAsync(string operationId, int quantity)
+    {
+        if (S.Restocks.Contains(operationId))
+        {
+            return;
+        }
+        S.Restocks.Record(operationId, clock.UtcNow);
+        S.Sold -= quantity;
+        S.Available += quantity;
+        await SaveAsync();
+    }
+
+    public Task ForgetOperationsAsync(string[] operationIds)
+    {
+        S.Restocks.Forget(operationIds);
+        return Task.CompletedTask;
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != RecoveryReminder)
+        {
+            return;
+        }
+        if (S.Holds.Count == 0)
+        {
+            _reminderRegistered = false;
+            var reminder = await this.GetReminder(RecoveryReminder);
+            if (reminder is not null)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+            return;
+        }
+        Sweep();
+    }
+
+    private async Task EnsureSweepingAsync()
+    {
+        _sweepTimer ??= this.RegisterGrainTimer(SweepTick, new GrainTimerCreationOptions(options.Value.HoldSweepInterval, options.Value.HoldSweepInterval) { KeepAlive = true });
+        if (!_reminderRegistered)
+        {
+            // The reminder brings the product back after a crash so that no hold is left unresolved.
+            await this.RegisterOrUpdateReminder(RecoveryReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+            _reminderRegistered = true;
+        }
+    }
+
+    private Task SweepTick(CancellationToken cancellationToken)
+    {
+        if (S.Holds.Count == 0)
+        {
+            _sweepTimer?.Dispose();
+            _sweepTimer = null;
+            return Task.CompletedTask;
+        }
+        Sweep();
+        S.Restocks.PruneOlderThan(clock.UtcNow - AppliedOperations.Retention);
+        return Task.CompletedTask;
+    }
+
+    private void Sweep()
+    {
+        var now = clock.UtcNow;
+        foreach (var (checkoutId, hold) in S.Holds)
+        {
+            var stale = hold.Confirmed ? hold.ConfirmedAt + options.Value.ConfirmedHoldGrace < now : hold.ExpiresAt < now;
+            if (stale)
+            {
+                // Not awaited: the checkout calls back into this grain, which must not be waiting on it.
+                GrainFactory.GetGrain<ICheckoutGrain>(checkoutId).ResolveAsync(ProductId).Ignore();
+            }
+        }
+    }
+
+    private Failure? OwnershipFailure(string actingBrandId)
+    {
+        if (S.Definition is null)
+        {
+            return Failure.NotFound($"Product '{ProductId}'");
+        }
+        return S.Definition.BrandId == actingBrandId ? null : Failure.Forbidden("The product belongs to another brand.");
+    }
+
+    private ProductQuote Quote() =>
+        new(ProductId, S.Definition!.BrandId, S.PriceMinor, S.Definition.Currency, S.CommissionBps, S.Definition.Terms, S.Status);
+
+    private async Task SaveAsync()
+    {
+        await state.SaveAsync(this);
+        Publish();
+    }
+
+    private void Publish() =>
+        _published = S.Definition is null
+            ? null
+            : new ProductView(ProductId, S.Definition.BrandId, S.Definition.Sku, S.Title, S.PriceMinor, S.Definition.Currency,
+                S.Available, S.CommissionBps, S.Status, S.Reserved, S.Sold, S.Stocked);
+}

@@ -1,0 +1,164 @@
+using Microsoft.Extensions.Options;
+using Vetrina.Grains.Catalog;
+using Vetrina.Grains.Common;
+using Vetrina.Grains.Links;
+using Vetrina.Grains.Orders;
+using Vetrina.Grains.Payments;
+
+namespace Vetrina.Grains.Checkout;
+
+public enum CheckoutStage
+{
+    /// <summary>Nothing durable yet: holds may exist but no money moved, so undoing is always safe.</summary>
+    New = 0,
+
+    /// <summary>Written before the charge: from here the checkout can only go forward (the charge is idempotent).</summary>
+    Paying = 1,
+    Completed = 2,
+    Failed = 3,
+}
+
+[GenerateSerializer, Alias("vetrina.checkout-state")]
+public sealed class CheckoutState
+{
+    [Id(0)] public CheckoutStage Stage { get; set; }
+    [Id(1)] public string? PaymentToken { get; set; }
+    [Id(2)] public List<string> ProductIds { get; set; } = [];
+    [Id(3)] public List<OrderDraft> Orders { get; set; } = [];
+    [Id(4)] public CheckoutReceipt? Receipt { get; set; }
+    [Id(5)] public Failure? Failure { get; set; }
+}
+
+public sealed class CheckoutGrain(
+    [PersistentState("checkout", Storage.Name)] IPersistentState<CheckoutState> state,
+    CommerceClock clock,
+    IPaymentGateway payments,
+    IOptions<CheckoutOptions> options) : Grain, ICheckoutGrain
+{
+    private CheckoutState S => state.State;
+    private string CheckoutId => this.GetPrimaryKeyString();
+
+    public async Task<Outcome<CheckoutReceipt>> RunAsync(CheckoutRequest request) => S.Stage switch
+    {
+        CheckoutStage.Completed => Outcome<CheckoutReceipt>.Ok(S.Receipt!),
+        CheckoutStage.Failed => S.Failure!,
+        CheckoutStage.Paying => await PayAndPlaceAsync(),
+        _ => await StartAsync(request),
+    };
+
+    public async Task ResolveAsync(string productId)
+    {
+        var product = GrainFactory.GetGrain<IProductGrain>(productId);
+        switch (S.Stage)
+        {
+            case CheckoutStage.New:
+            case CheckoutStage.Failed:
+                await product.ReleaseAsync(CheckoutId);
+                break;
+            case CheckoutStage.Paying:
+                await PayAndPlaceAsync();
+                break;
+            case CheckoutStage.Completed:
+                await product.ConfirmAsync(CheckoutId);
+                await product.ForgetAsync(CheckoutId);
+                break;
+        }
+    }
+
+    private async Task<Outcome<CheckoutReceipt>> StartAsync(CheckoutRequest request)
+    {
+        var items = request.Items;
+        if (request.BuyLinkCode is not null)
+        {
+            var click = await GrainFactory.GetGrain<ILinkGrain>(request.BuyLinkCode).CountClickAsync(request.ShopperId);
+            if (!click.Succeeded)
+            {
+                return click.Failure!;
+            }
+            items = [new CheckoutItem(click.Value!.ProductId, request.BuyQuantity, click.Value)];
+        }
+        if (ItemsError(items) is { } invalid)
+        {
+            return await FailAsync(Failure.Invalid(invalid));
+        }
+
+        var now = clock.UtcNow;
+        var expiresAt = now + options.Value.ReservationTimeout;
+        var holds = await Task.WhenAll(items.Select(i => GrainFactory.GetGrain<IProductGrain>(i.ProductId).HoldAsync(CheckoutId, i.Quantity, expiresAt)));
+        S.ProductIds = items.Select(i => i.ProductId).ToList();
+        if (holds.FirstOrDefault(h => !h.Succeeded) is { } refused)
+        {
+            await ReleaseHoldsAsync();
+            return await FailAsync(refused.Failure!);
+        }
+        var quotes = holds.Select(h => h.Value!).ToArray();
+        if (quotes.Select(q => q.Currency).Distinct().Count() > 1)
+        {
+            await ReleaseHoldsAsync();
+            return await FailAsync(Failure.Invalid("All products of one checkout must be priced in the same currency."));
+        }
+
+        S.Orders = items.Zip(quotes)
+            .GroupBy(pair => pair.Second.BrandId, StringComparer.Ordinal)
+            .Select(brand => new OrderDraft(
+                Identifiers.Derived(IdPrefixes.Order, CheckoutId, brand.Key), CheckoutId, request.ShopperId, brand.Key,
+                quotes[0].Currency, PaymentId: "", now, brand.First().Second.Terms.ReturnWindowDays,
+                brand.Select(pair => Line(pair.First, pair.Second, request.ShopperId, now)).ToArray()))
+            .ToList();
+        S.PaymentToken = request.PaymentToken;
+        S.Stage = CheckoutStage.Paying;
+        await state.SaveAsync(this);
+        return await PayAndPlaceAsync();
+    }
+
+    private async Task<Outcome<CheckoutReceipt>> PayAndPlaceAsync()
+    {
+        var total = S.Orders.Sum(o => o.TotalMinor);
+        var payment = await payments.ChargeAsync(CheckoutId, total, S.Orders[0].Currency, S.PaymentToken);
+        if (!payment.Approved)
+        {
+            await ReleaseHoldsAsync();
+            return await FailAsync(new Failure(FailureKind.PaymentDeclined, "Payment declined", payment.DeclineReason ?? "The payment was declined."));
+        }
+        var orders = await Task.WhenAll(S.Orders.Select(o =>
+            GrainFactory.GetGrain<IOrderGrain>(o.OrderId).PlaceAsync(o with { PaymentId = payment.PaymentId! })));
+        await Task.WhenAll(S.ProductIds.Select(p => GrainFactory.GetGrain<IProductGrain>(p).ConfirmAsync(CheckoutId)));
+        S.Receipt = new CheckoutReceipt(CheckoutId, orders);
+        S.Stage = CheckoutStage.Completed;
+        S.PaymentToken = null;
+        await state.SaveAsync(this);
+        foreach (var productId in S.ProductIds)
+        {
+            GrainFactory.GetGrain<IProductGrain>(productId).ForgetAsync(CheckoutId).Ignore();
+        }
+        return Outcome<CheckoutReceipt>.Ok(S.Receipt);
+    }
+
+    private static OrderLine Line(CheckoutItem item, ProductQuote quote, string shopperId, DateTimeOffset now)
+    {
+        // Direct attribution only: the click must be on a link for this very product, inside its window, by someone else.
+        var click = item.Click;
+        return click is not null && click.ProductId == item.ProductId && click.Attributes(shopperId, now)
+            ? new OrderLine(item.ProductId, item.Quantity, quote.UnitPriceMinor, click.Code, click.CreatorId, quote.CommissionBps)
+            : new OrderLine(item.ProductId, item.Quantity, quote.UnitPriceMinor, null, null, null);
+    }
+
+    private static string? ItemsError(IReadOnlyList<CheckoutItem> items) =>
+        items.Count == 0 ? "The cart is empty."
+        : items.Count > CheckoutIds.MaxLines ? $"A checkout holds at most {CheckoutIds.MaxLines} lines."
+        : items.Any(i => i.Quantity is <= 0 or > CheckoutIds.MaxQuantity) ? $"Each quantity must be between 1 and {CheckoutIds.MaxQuantity}."
+        : items.Select(i => i.ProductId).Distinct(StringComparer.Ordinal).Count() != items.Count ? "Each product may appear once."
+        : null;
+
+    private Task ReleaseHoldsAsync() =>
+        Task.WhenAll(S.ProductIds.Select(p => GrainFactory.GetGrain<IProductGrain>(p).ReleaseAsync(CheckoutId)));
+
+    private async Task<Outcome<CheckoutReceipt>> FailAsync(Failure failure)
+    {
+        S.Stage = CheckoutStage.Failed;
+        S.Failure = failure;
+        S.PaymentToken = null;
+        await state.SaveAsync(this);
+        return failure;
+    }
+}

@@ -1,0 +1,11 @@
+namespace Vetrina.Grains.Common;
+
+public static class IdPrefixes
+{
+    public const string Brand = "b_";
+    public const string Product = "p_";
+    public const string Creator = "c_";
+    public const string Order = "o_";
+    public const string Checkout = "k_";
+    public const int LinkCodeLength = 10;
+}

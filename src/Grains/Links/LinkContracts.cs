@@ -1,0 +1,74 @@
+using Vetrina.Grains.Common;
+
+namespace Vetrina.Grains.Links;
+
+[GenerateSerializer, Immutable, Alias("vetrina.link-definition")]
+public sealed record LinkDefinition(
+    [property: Id(0)] string CreatorId,
+    [property: Id(1)] string? CreatorShopperId,
+    [property: Id(2)] string ProductId,
+    [property: Id(3)] string BrandId,
+    [property: Id(4)] int AttributionWindowHours);
+
+[GenerateSerializer, Immutable, Alias("vetrina.link-view")]
+public sealed record LinkView(
+    [property: Id(0)] string Code,
+    [property: Id(1)] string ProductId,
+    [property: Id(2)] string CreatorId,
+    [property: Id(3)] bool Active);
+
+[GenerateSerializer, Immutable, Alias("vetrina.link-stats")]
+public sealed record LinkStats(
+    [property: Id(0)] long Clicks,
+    [property: Id(1)] long UniqueShoppers,
+    [property: Id(2)] long Orders,
+    [property: Id(3)] long Units,
+    [property: Id(4)] long GmvMinor,
+    [property: Id(5)] long CommissionMinor);
+
+/// <summary>What a shopper's click on a link means for attribution: who gets the credit, and until when.</summary>
+[GenerateSerializer, Immutable, Alias("vetrina.click")]
+public sealed record Click(
+    [property: Id(0)] string Code,
+    [property: Id(1)] string ProductId,
+    [property: Id(2)] string CreatorId,
+    [property: Id(3)] string? CreatorShopperId,
+    [property: Id(4)] DateTimeOffset ClickedAt,
+    [property: Id(5)] DateTimeOffset AttributedUntil)
+{
+    /// <summary>A click pays its creator when it is still inside the window and the shopper is not the creator.</summary>
+    public bool Attributes(string shopperId, DateTimeOffset at) =>
+        at <= AttributedUntil && !string.Equals(CreatorShopperId, shopperId, StringComparison.Ordinal);
+}
+
+/// <summary>A change to a link's sales figures caused by one order event; applied at most once.</summary>
+[GenerateSerializer, Immutable, Alias("vetrina.link-sale-entry")]
+public sealed record LinkSaleEntry(
+    [property: Id(0)] string OperationId,
+    [property: Id(1)] long OrdersDelta,
+    [property: Id(2)] long UnitsDelta,
+    [property: Id(3)] long GmvDelta,
+    [property: Id(4)] long CommissionDelta);
+
+[Alias("vetrina.link")]
+public interface ILinkGrain : IGrainWithStringKey
+{
+    [Alias("create")]
+    Task<Outcome<LinkView>> CreateAsync(LinkDefinition definition);
+
+    [AlwaysInterleave, Alias("get")]
+    Task<LinkView?> GetAsync();
+
+    /// <summary>Stats for the platform (null caller) or the link's own creator.</summary>
+    [AlwaysInterleave, Alias("stats")]
+    Task<Outcome<LinkStats>> GetStatsAsync(string? actingCreatorId);
+
+    [Alias("count-click")]
+    Task<Outcome<Click>> CountClickAsync(string shopperId);
+
+    [Alias("apply")]
+    Task ApplyAsync(LinkSaleEntry entry);
+
+    [OneWay, Alias("forget-operations")]
+    Task ForgetOperationsAsync(string[] operationIds);
+}

@@ -1,0 +1,100 @@
+using Vetrina.Grains.Common;
+
+namespace Vetrina.Grains.Links;
+
+[GenerateSerializer, Alias("vetrina.link-state")]
+public sealed class LinkState
+{
+    [Id(0)] public LinkDefinition? Definition { get; set; }
+    [Id(1)] public long Clicks { get; set; }
+    [Id(2)] public UniqueCounter Shoppers { get; set; } = new();
+    [Id(3)] public long Orders { get; set; }
+    [Id(4)] public long Units { get; set; }
+    [Id(5)] public long GmvMinor { get; set; }
+    [Id(6)] public long CommissionMinor { get; set; }
+    [Id(7)] public AppliedOperations Applied { get; set; } = new();
+}
+
+/// <summary>A short code tying one creator to one product: counts clicks and the sales they drive.</summary>
+public sealed class LinkGrain(
+    [PersistentState("link", Storage.Name)] IPersistentState<LinkState> state,
+    CommerceClock clock) : Grain, ILinkGrain
+{
+    private LinkState S => state.State;
+    private string Code => this.GetPrimaryKeyString();
+    private LinkStats _publishedStats = new(0, 0, 0, 0, 0, 0);
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        PublishStats();
+        return Task.CompletedTask;
+    }
+
+    public async Task<Outcome<LinkView>> CreateAsync(LinkDefinition definition)
+    {
+        if (S.Definition is not null)
+        {
+            return Failure.Conflict($"Link code '{Code}' is taken.");
+        }
+        S.Definition = definition;
+        await state.SaveAsync(this);
+        return Outcome<LinkView>.Ok(View());
+    }
+
+    public Task<LinkView?> GetAsync() => Task.FromResult(S.Definition is null ? null : View());
+
+    public Task<Outcome<LinkStats>> GetStatsAsync(string? actingCreatorId)
+    {
+        if (S.Definition is null)
+        {
+            return Task.FromResult<Outcome<LinkStats>>(Failure.NotFound($"Link '{Code}'"));
+        }
+        if (actingCreatorId is not null && actingCreatorId != S.Definition.CreatorId)
+        {
+            return Task.FromResult<Outcome<LinkStats>>(Failure.Forbidden("The link belongs to another creator."));
+        }
+        return Task.FromResult(Outcome<LinkStats>.Ok(_publishedStats));
+    }
+
+    public async Task<Outcome<Click>> CountClickAsync(string shopperId)
+    {
+        if (S.Definition is not { } link)
+        {
+            return Failure.NotFound($"Link '{Code}'");
+        }
+        var now = clock.UtcNow;
+        S.Clicks++;
+        S.Shoppers.Add(shopperId);
+        await state.SaveAsync(this);
+        PublishStats();
+        return Outcome<Click>.Ok(new Click(Code, link.ProductId, link.CreatorId, link.CreatorShopperId, now,
+            now.AddHours(link.AttributionWindowHours)));
+    }
+
+    public async Task ApplyAsync(LinkSaleEntry entry)
+    {
+        if (S.Applied.Contains(entry.OperationId))
+        {
+            return;
+        }
+        S.Orders += entry.OrdersDelta;
+        S.Units += entry.UnitsDelta;
+        S.GmvMinor += entry.GmvDelta;
+        S.CommissionMinor += entry.CommissionDelta;
+        S.Applied.Record(entry.OperationId, clock.UtcNow);
+        S.Applied.PruneOlderThan(clock.UtcNow - AppliedOperations.Retention);
+        await state.SaveAsync(this);
+        PublishStats();
+    }
+
+    public Task ForgetOperationsAsync(string[] operationIds)
+    {
+        S.Applied.Forget(operationIds);
+        return Task.CompletedTask;
+    }
+
+    private LinkView View() => new(Code, S.Definition!.ProductId, S.Definition.CreatorId, Active: true);
+
+    private void PublishStats() =>
+        _publishedStats = new LinkStats(S.Clicks, S.Shoppers.Estimate(), S.Orders, S.Units, S.GmvMinor, S.CommissionMinor);
+}

@@ -1,0 +1,41 @@
+using Vetrina.Grains.Creators;
+using Vetrina.Grains.Links;
+using Vetrina.Grains.Sales;
+
+namespace Vetrina.Grains.Orders;
+
+public enum OrderEffectKind
+{
+    CreatorLedger = 0,
+    LinkSales = 1,
+    BrandSales = 2,
+    Restock = 3,
+    PaymentRefund = 4,
+}
+
+/// <summary>
+/// Something an order change must do to another grain or the payment gateway. Effects are written with the
+/// change in the order's outbox and delivered afterwards, each at most once thanks to its operation id.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("vetrina.order-effect")]
+public sealed record OrderEffect(
+    [property: Id(0)] string OperationId,
+    [property: Id(1)] OrderEffectKind Kind,
+    [property: Id(2)] string TargetId,
+    [property: Id(3)] LedgerEntry? Ledger = null,
+    [property: Id(4)] LinkSaleEntry? LinkSale = null,
+    [property: Id(5)] SalesEntry? Sales = null,
+    [property: Id(6)] long Amount = 0)
+{
+    public static OrderEffect ForCreator(string creatorId, LedgerEntry entry) => new(entry.OperationId, OrderEffectKind.CreatorLedger, creatorId, Ledger: entry);
+
+    public static OrderEffect ForLink(string code, LinkSaleEntry entry) => new(entry.OperationId, OrderEffectKind.LinkSales, code, LinkSale: entry);
+
+    public static OrderEffect ForBrandSales(string brandId, SalesEntry entry) => new(entry.OperationId, OrderEffectKind.BrandSales, brandId, Sales: entry);
+
+    public static OrderEffect Restock(string operationPrefix, string productId, int quantity) =>
+        new($"{operationPrefix}/restock/{productId}", OrderEffectKind.Restock, productId, Amount: quantity);
+
+    public static OrderEffect RefundPayment(string operationPrefix, string paymentId, long amountMinor) =>
+        new($"{operationPrefix}/refund", OrderEffectKind.PaymentRefund, paymentId, Amount: amountMinor);
+}

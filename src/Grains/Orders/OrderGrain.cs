@@ -1,0 +1,324 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Vetrina.Grains.Catalog;
+using Vetrina.Grains.Common;
+using Vetrina.Grains.Creators;
+using Vetrina.Grains.Links;
+using Vetrina.Grains.Payments;
+using Vetrina.Grains.Sales;
+
+namespace Vetrina.Grains.Orders;
+
+/// <summary>
+/// One brand's part of a checkout, through fulfilment, refunds and settlement. Each change is written together
+/// with the effects it has on ledgers, stats and stock (an outbox), then the effects are delivered; a crash in
+/// between only delays them. A reminder ends the return window without any request, also after restarts.
+/// </summary>
+public sealed class OrderGrain(
+    [PersistentState("order", Storage.Name)] IPersistentState<OrderState> state,
+    CommerceClock clock,
+    IPaymentGateway payments,
+    IOptions<FulfilmentOptions> options,
+    ILogger<OrderGrain> logger) : Grain, IOrderGrain, IRemindable
+{
+    private const string ReturnWindowReminder = "return-window";
+    private const string EffectsReminder = "effects";
+
+    private OrderState S => state.State;
+    private string OrderId => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (S.Outbox.Count > 0)
+        {
+            await DeliverOutboxAsync();
+        }
+    }
+
+    public async Task<OrderView> PlaceAsync(OrderDraft draft)
+    {
+        if (S.Draft is null)
+        {
+            await ChangeAsync(() =>
+            {
+                S.Draft = draft;
+                S.Status = OrderStatus.Paid;
+                S.RefundedQuantities = new int[draft.Lines.Count];
+            });
+        }
+        else if (S.Outbox.Count > 0)
+        {
+            await DeliverOutboxAsync();
+        }
+        return View();
+    }
+
+    public Task<Outcome<OrderView>> GetAsync(OrderActor actor) =>
+        Task.FromResult(AccessFailure(actor) is { } failure ? failure : Outcome<OrderView>.Ok(View()));
+
+    public async Task<Outcome<OrderView>> CancelAsync(OrderActor actor)
+    {
+        if (AccessFailure(actor) is { } failure)
+        {
+            return failure;
+        }
+        if (S.Status == OrderStatus.Cancelled)
+        {
+            return Outcome<OrderView>.Ok(View());
+        }
+        if (S.Status != OrderStatus.Paid)
+        {
+            return Failure.Conflict($"An order that is {Describe(S.Status)} cannot be cancelled.");
+        }
+        await ChangeAsync(() =>
+        {
+            var refund = Enumerable.Range(0, S.Draft!.Lines.Count).Sum(i => Money.LineTotal(S.Draft.Lines[i].UnitPriceMinor, S.KeptQuantity(i)));
+            S.Cancelled = true;
+            S.Status = OrderStatus.Cancelled;
+            S.RefundedMinor += refund;
+            return S.Draft.Lines.Select(l => OrderEffect.Restock(EffectPrefix, l.ProductId, l.Quantity))
+                .Append(OrderEffect.RefundPayment(EffectPrefix, S.Draft.PaymentId, refund));
+        });
+        return Outcome<OrderView>.Ok(View());
+    }
+
+    public async Task<Outcome<OrderView>> ShipAsync(OrderActor actor)
+    {
+        if (AccessFailure(actor) is { } failure)
+        {
+            return failure;
+        }
+        if (S.Status == OrderStatus.Shipped)
+        {
+            return Outcome<OrderView>.Ok(View());
+        }
+        if (S.Status != OrderStatus.Paid)
+        {
+            return Failure.Conflict($"An order that is {Describe(S.Status)} cannot be shipped.");
+        }
+        await ChangeAsync(() =>
+        {
+            S.Status = OrderStatus.Shipped;
+            S.ShippedAt = clock.UtcNow;
+        });
+        return Outcome<OrderView>.Ok(View());
+    }
+
+    public async Task<Outcome<OrderView>> DeliverAsync(OrderActor actor)
+    {
+        if (AccessFailure(actor) is { } failure)
+        {
+            return failure;
+        }
+        if (S.Status == OrderStatus.Delivered)
+        {
+            return Outcome<OrderView>.Ok(View());
+        }
+        if (S.Status != OrderStatus.Shipped)
+        {
+            return Failure.Conflict($"An order that is {Describe(S.Status)} cannot be delivered; ship it first.");
+        }
+        var now = clock.UtcNow;
+        await ChangeAsync(() =>
+        {
+            S.Status = OrderStatus.Delivered;
+            S.DeliveredAt = now;
+            S.ReturnWindowEndsAt = now.AddDays(S.Draft!.ReturnWindowDays);
+        });
+        await ScheduleSettlementAsync();
+        return Outcome<OrderView>.Ok(View());
+    }
+
+    public async Task<Outcome<OrderView>> RefundAsync(OrderActor actor, IReadOnlyList<RefundLine> lines, bool restock)
+    {
+        if (AccessFailure(actor) is { } failure)
+        {
+            return failure;
+        }
+        if (S.Status != OrderStatus.Delivered)
+        {
+            return Failure.Conflict($"Only a delivered order can be refunded; this one is {Describe(S.Status)}.");
+        }
+        if (clock.UtcNow >= S.ReturnWindowEndsAt)
+        {
+            return Failure.Conflict("The return window of this order has ended.");
+        }
+        var requested = new int[S.Draft!.Lines.Count];
+        foreach (var group in lines.GroupBy(l => l.ProductId, StringComparer.Ordinal))
+        {
+            var index = S.Draft.Lines.ToList().FindIndex(l => l.ProductId == group.Key);
+            if (index < 0)
+            {
+                return Failure.Invalid($"Product '{group.Key}' is not in this order.");
+            }
+            var quantity = group.Sum(l => (long)l.Quantity);
+            if (group.Any(l => l.Quantity <= 0) || quantity > S.KeptQuantity(index))
+            {
+                return Failure.Invalid($"Refund quantity for '{group.Key}' must be positive and at most {S.KeptQuantity(index)}.");
+            }
+            requested[index] = (int)quantity;
+        }
+        if (requested.All(q => q == 0))
+        {
+            return Failure.Invalid("A refund needs at least one line.");
+        }
+        await ChangeAsync(() =>
+        {
+            long amount = 0;
+            var effects = new List<OrderEffect>();
+            for (var i = 0; i < requested.Length; i++)
+            {
+                if (requested[i] == 0)
+                {
+                    continue;
+                }
+                var line = S.Draft.Lines[i];
+                S.RefundedQuantities[i] += requested[i];
+                amount += Money.LineTotal(line.UnitPriceMinor, requested[i]);
+                if (restock)
+                {
+                    effects.Add(OrderEffect.Restock(EffectPrefix, line.ProductId, requested[i]));
+                }
+            }
+            S.RefundedMinor += amount;
+            if (Enumerable.Range(0, requested.Length).All(i => S.KeptQuantity(i) == 0))
+            {
+                S.Status = OrderStatus.Refunded;
+            }
+            effects.Add(OrderEffect.RefundPayment(EffectPrefix, S.Draft.PaymentId, amount));
+            return effects;
+        });
+        return Outcome<OrderView>.Ok(View());
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        switch (reminderName)
+        {
+            case ReturnWindowReminder:
+                await SettleIfDueAsync();
+                break;
+            case EffectsReminder:
+                await DeliverOutboxAsync();
+                if (S.Outbox.Count == 0)
+                {
+                    await UnregisterAsync(EffectsReminder);
+                }
+                break;
+        }
+    }
+
+    private async Task SettleIfDueAsync()
+    {
+        if (S.Status == OrderStatus.Delivered && clock.UtcNow < S.ReturnWindowEndsAt)
+        {
+            return;
+        }
+        if (S.Status == OrderStatus.Delivered)
+        {
+            await ChangeAsync(() =>
+            {
+                S.Status = OrderStatus.Completed;
+                S.CompletedAt = clock.UtcNow;
+            });
+        }
+        await UnregisterAsync(ReturnWindowReminder);
+    }
+
+    private async Task ScheduleSettlementAsync()
+    {
+        var interval = options.Value.SettlementCheckInterval;
+        var remaining = S.ReturnWindowEndsAt!.Value - clock.UtcNow;
+        var due = remaining < interval ? remaining : interval;
+        await this.RegisterOrUpdateReminder(ReturnWindowReminder, due < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : due, interval);
+    }
+
+    private string EffectPrefix => $"{OrderId}/{S.Revision}";
+
+    private Task ChangeAsync(Action change) => ChangeAsync(() =>
+    {
+        change();
+        return [];
+    });
+
+    /// <summary>Applies a change, writes it with its effects in one state write, then delivers the effects.</summary>
+    private async Task ChangeAsync(Func<IEnumerable<OrderEffect>> change)
+    {
+        var before = OrderAccounting.Of(S);
+        var extra = change().ToList();
+        var after = OrderAccounting.Of(S);
+        S.Outbox.AddRange(OrderAccounting.Difference(before, after, EffectPrefix, S.Draft!.BrandId, S.Draft.Currency));
+        S.Outbox.AddRange(extra);
+        S.Revision++;
+        await state.SaveAsync(this);
+        await DeliverOutboxAsync();
+    }
+
+    private async Task DeliverOutboxAsync()
+    {
+        if (S.Outbox.Count == 0)
+        {
+            return;
+        }
+        var effects = S.Outbox.ToArray();
+        try
+        {
+            await Task.WhenAll(effects.Select(DeliverAsync));
+        }
+        catch (Exception exception)
+        {
+            logger.EffectsDeferred(exception, OrderId);
+            var retry = options.Value.EffectRetryInterval;
+            await this.RegisterOrUpdateReminder(EffectsReminder, retry, retry);
+            return;
+        }
+        S.Outbox.RemoveAll(e => effects.Contains(e));
+        await state.SaveAsync(this);
+        // Only now, with the outbox durably empty, may the targets drop what they remember of these operations.
+        foreach (var target in effects.GroupBy(e => (e.Kind, e.TargetId)))
+        {
+            var ids = target.Select(e => e.OperationId).ToArray();
+            switch (target.Key.Kind)
+            {
+                case OrderEffectKind.CreatorLedger: GrainFactory.GetGrain<ICreatorGrain>(target.Key.TargetId).ForgetOperationsAsync(ids).Ignore(); break;
+                case OrderEffectKind.LinkSales: GrainFactory.GetGrain<ILinkGrain>(target.Key.TargetId).ForgetOperationsAsync(ids).Ignore(); break;
+                case OrderEffectKind.BrandSales: GrainFactory.GetGrain<IBrandSalesGrain>(target.Key.TargetId).ForgetOperationsAsync(ids).Ignore(); break;
+                case OrderEffectKind.Restock: GrainFactory.GetGrain<IProductGrain>(target.Key.TargetId).ForgetOperationsAsync(ids).Ignore(); break;
+            }
+        }
+    }
+
+    private Task DeliverAsync(OrderEffect effect) => effect.Kind switch
+    {
+        OrderEffectKind.CreatorLedger => GrainFactory.GetGrain<ICreatorGrain>(effect.TargetId).ApplyAsync(effect.Ledger!),
+        OrderEffectKind.LinkSales => GrainFactory.GetGrain<ILinkGrain>(effect.TargetId).ApplyAsync(effect.LinkSale!),
+        OrderEffectKind.BrandSales => GrainFactory.GetGrain<IBrandSalesGrain>(effect.TargetId).ApplyAsync(effect.Sales!),
+        OrderEffectKind.Restock => GrainFactory.GetGrain<IProductGrain>(effect.TargetId).RestockAsync(effect.OperationId, (int)effect.Amount),
+        OrderEffectKind.PaymentRefund => payments.RefundAsync(effect.OperationId, effect.TargetId, effect.Amount, S.Draft!.Currency),
+        _ => throw new InvalidOperationException($"Unknown effect kind {effect.Kind}."),
+    };
+
+    private async Task UnregisterAsync(string reminderName)
+    {
+        var reminder = await this.GetReminder(reminderName);
+        if (reminder is not null)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+    }
+
+    private Failure? AccessFailure(OrderActor actor) =>
+        S.Draft is null || !actor.May(S.Draft.BrandId) ? Failure.NotFound($"Order '{OrderId}'") : null;
+
+    private static string Describe(OrderStatus status) => status.ToString().ToLowerInvariant();
+
+    private OrderView View()
+    {
+        var draft = S.Draft!;
+        var lines = draft.Lines.Select((l, i) => new OrderLineView(l.ProductId, l.Quantity, l.UnitPriceMinor, l.LinkCode, l.CreatorId, l.CommissionBps,
+            l.CommissionBps is { } bps ? Money.Commission(l.UnitPriceMinor, S.KeptQuantity(i), bps) : 0,
+            S.RefundedQuantities[i], S.Cancelled ? l.Quantity - S.RefundedQuantities[i] : 0)).ToArray();
+        return new OrderView(draft.OrderId, draft.ShopperId, draft.BrandId, S.Status, draft.Currency, draft.TotalMinor, S.RefundedMinor,
+            draft.CreatedAt, draft.PaymentId, lines, S.ShippedAt, S.DeliveredAt, S.ReturnWindowEndsAt, S.CompletedAt);
+    }
+}

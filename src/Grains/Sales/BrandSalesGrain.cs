@@ -1,0 +1,66 @@
+using Vetrina.Grains.Common;
+
+namespace Vetrina.Grains.Sales;
+
+[GenerateSerializer, Alias("vetrina.brand-sales-state")]
+public sealed class BrandSalesState
+{
+    [Id(0)] public Dictionary<string, ProductSales> ByProduct { get; set; } = new(StringComparer.Ordinal);
+    [Id(1)] public Dictionary<string, CreatorSales> ByCreator { get; set; } = new(StringComparer.Ordinal);
+    [Id(2)] public AppliedOperations Applied { get; set; } = new();
+}
+
+public sealed class BrandSalesGrain(
+    [PersistentState("brand-sales", Storage.Name)] IPersistentState<BrandSalesState> state,
+    CommerceClock clock) : Grain, IBrandSalesGrain
+{
+    private SalesReport _published = new([], []);
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        Publish();
+        return Task.CompletedTask;
+    }
+
+    public async Task ApplyAsync(SalesEntry entry)
+    {
+        var s = state.State;
+        if (s.Applied.Contains(entry.OperationId))
+        {
+            return;
+        }
+        foreach (var delta in entry.ProductDeltas)
+        {
+            var current = s.ByProduct.GetValueOrDefault(delta.ProductId) ?? new ProductSales(delta.ProductId, 0, 0);
+            s.ByProduct[delta.ProductId] = current with { Units = current.Units + delta.Units, GmvMinor = current.GmvMinor + delta.GmvMinor };
+        }
+        foreach (var delta in entry.CreatorDeltas)
+        {
+            var current = s.ByCreator.GetValueOrDefault(delta.CreatorId) ?? new CreatorSales(delta.CreatorId, 0, 0, 0, 0);
+            s.ByCreator[delta.CreatorId] = current with
+            {
+                Orders = current.Orders + delta.Orders,
+                Units = current.Units + delta.Units,
+                GmvMinor = current.GmvMinor + delta.GmvMinor,
+                CommissionMinor = current.CommissionMinor + delta.CommissionMinor,
+            };
+        }
+        s.Applied.Record(entry.OperationId, clock.UtcNow);
+        s.Applied.PruneOlderThan(clock.UtcNow - AppliedOperations.Retention);
+        await state.SaveAsync(this);
+        Publish();
+    }
+
+    public Task ForgetOperationsAsync(string[] operationIds)
+    {
+        state.State.Applied.Forget(operationIds);
+        return Task.CompletedTask;
+    }
+
+    public Task<SalesReport> GetReportAsync() => Task.FromResult(_published);
+
+    private void Publish() =>
+        _published = new SalesReport(
+            state.State.ByProduct.Values.OrderBy(p => p.ProductId, StringComparer.Ordinal).ToArray(),
+            state.State.ByCreator.Values.OrderBy(c => c.CreatorId, StringComparer.Ordinal).ToArray());
+}
