@@ -12,7 +12,7 @@ public sealed class BrandState
 
 /// <summary>A seller: its settings and the hash of its key. Products live in their own grains.</summary>
 public sealed class BrandGrain(
-    [PersistentState("brand", Storage.Name)] IPersistentState<BrandState> state,
+    [PersistentState("brand", StateStorage.Name)] IPersistentState<BrandState> state,
     CommerceClock clock) : Grain, IBrandGrain
 {
     public async Task<Outcome<BrandView>> RegisterAsync(BrandRegistration registration)

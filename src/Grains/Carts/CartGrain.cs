@@ -25,7 +25,7 @@ public sealed class CartState
 }
 
 public sealed class CartGrain(
-    [PersistentState("cart", Storage.Name)] IPersistentState<CartState> state,
+    [PersistentState("cart", StateStorage.Name)] IPersistentState<CartState> state,
     CommerceClock clock) : Grain, ICartGrain
 {
     private const int MaxRememberedClicks = 200;

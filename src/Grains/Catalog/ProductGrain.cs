@@ -11,7 +11,7 @@ namespace Vetrina.Grains.Catalog;
 /// restarts) ask the coordinator of any hold left unfinished to resolve it.
 /// </summary>
 public sealed class ProductGrain(
-    [PersistentState("product", Storage.Name)] IPersistentState<ProductState> state,
+    [PersistentState("product", StateStorage.Name)] IPersistentState<ProductState> state,
     CommerceClock clock,
     IOptions<CheckoutOptions> options,
     ILogger<ProductGrain> logger) : Grain, IProductGrain, IRemindable

@@ -30,7 +30,7 @@ public sealed class CheckoutState
 }
 
 public sealed class CheckoutGrain(
-    [PersistentState("checkout", Storage.Name)] IPersistentState<CheckoutState> state,
+    [PersistentState("checkout", StateStorage.Name)] IPersistentState<CheckoutState> state,
     CommerceClock clock,
     IPaymentGateway payments,
     IOptions<CheckoutOptions> options) : Grain, ICheckoutGrain

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -26,7 +27,7 @@ public static class Identifiers
     }
 
     /// <summary>True when the text looks like an id this engine generated with the prefix.</summary>
-    public static bool IsWellFormed(string? text, string prefix, int bodyLength = BodyLength)
+    public static bool IsWellFormed([NotNullWhen(true)] string? text, string prefix, int bodyLength = BodyLength)
     {
         if (text is null || text.Length != prefix.Length + bodyLength || !text.StartsWith(prefix, StringComparison.Ordinal))
         {

@@ -15,7 +15,7 @@ public sealed class CreatorState
 
 /// <summary>A creator: profile, key hash and the commission ledger that orders feed exactly once.</summary>
 public sealed class CreatorGrain(
-    [PersistentState("creator", Storage.Name)] IPersistentState<CreatorState> state,
+    [PersistentState("creator", StateStorage.Name)] IPersistentState<CreatorState> state,
     CommerceClock clock) : Grain, ICreatorGrain
 {
     private const int LinkCodeAttempts = 5;

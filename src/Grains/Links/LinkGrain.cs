@@ -17,7 +17,7 @@ public sealed class LinkState
 
 /// <summary>A short code tying one creator to one product: counts clicks and the sales they drive.</summary>
 public sealed class LinkGrain(
-    [PersistentState("link", Storage.Name)] IPersistentState<LinkState> state,
+    [PersistentState("link", StateStorage.Name)] IPersistentState<LinkState> state,
     CommerceClock clock) : Grain, ILinkGrain
 {
     private LinkState S => state.State;

@@ -15,7 +15,7 @@ namespace Vetrina.Grains.Orders;
 /// between only delays them. A reminder ends the return window without any request, also after restarts.
 /// </summary>
 public sealed class OrderGrain(
-    [PersistentState("order", Storage.Name)] IPersistentState<OrderState> state,
+    [PersistentState("order", StateStorage.Name)] IPersistentState<OrderState> state,
     CommerceClock clock,
     IPaymentGateway payments,
     IOptions<FulfilmentOptions> options,

@@ -11,7 +11,7 @@ public sealed class BrandSalesState
 }
 
 public sealed class BrandSalesGrain(
-    [PersistentState("brand-sales", Storage.Name)] IPersistentState<BrandSalesState> state,
+    [PersistentState("brand-sales", StateStorage.Name)] IPersistentState<BrandSalesState> state,
     CommerceClock clock) : Grain, IBrandSalesGrain
 {
     private SalesReport _published = new([], []);

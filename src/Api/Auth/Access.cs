@@ -1,0 +1,54 @@
+using Microsoft.AspNetCore.Authorization;
+
+namespace Vetrina.Api.Auth;
+
+/// <summary>
+/// Who may call a route, named where the route is declared. "Owner" policies compare the caller's own id with a
+/// route value; ownership of things found through their id (a product, an order, a link) is checked by its grain.
+/// </summary>
+public static class Access
+{
+    public const string Platform = "platform";
+    public const string AnyBrand = "any-brand";
+    public const string PlatformOrAnyBrand = "platform-or-any-brand";
+    public const string PlatformOrAnyCreator = "platform-or-any-creator";
+    public const string BrandOwner = "brand-owner";
+    public const string PlatformOrBrandOwner = "platform-or-brand-owner";
+    public const string CreatorOwner = "creator-owner";
+    public const string PlatformOrCreatorOwner = "platform-or-creator-owner";
+
+    public static IServiceCollection AddVetrinaAccess(this IServiceCollection services)
+    {
+        services.AddSingleton<IAuthorizationHandler, RouteOwnerHandler>();
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Platform, p => p.RequireRole(Callers.Platform))
+            .AddPolicy(AnyBrand, p => p.RequireRole(Callers.Brand))
+            .AddPolicy(PlatformOrAnyBrand, p => p.RequireRole(Callers.Platform, Callers.Brand))
+            .AddPolicy(PlatformOrAnyCreator, p => p.RequireRole(Callers.Platform, Callers.Creator))
+            .AddPolicy(BrandOwner, p => p.AddRequirements(new RouteOwnerRequirement("brandId", Callers.Brand, PlatformAllowed: false)))
+            .AddPolicy(PlatformOrBrandOwner, p => p.AddRequirements(new RouteOwnerRequirement("brandId", Callers.Brand, PlatformAllowed: true)))
+            .AddPolicy(CreatorOwner, p => p.AddRequirements(new RouteOwnerRequirement("creatorId", Callers.Creator, PlatformAllowed: false)))
+            .AddPolicy(PlatformOrCreatorOwner, p => p.AddRequirements(new RouteOwnerRequirement("creatorId", Callers.Creator, PlatformAllowed: true)));
+        return services;
+    }
+}
+
+public sealed record RouteOwnerRequirement(string RouteValue, string Role, bool PlatformAllowed) : IAuthorizationRequirement;
+
+public sealed class RouteOwnerHandler : AuthorizationHandler<RouteOwnerRequirement>
+{
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, RouteOwnerRequirement requirement)
+    {
+        var user = context.User;
+        if (requirement.PlatformAllowed && user.IsPlatform())
+        {
+            context.Succeed(requirement);
+        }
+        else if (context.Resource is HttpContext http && user.IsInRole(requirement.Role) &&
+                 string.Equals(http.GetRouteValue(requirement.RouteValue) as string, user.FindFirst(Callers.OwnerIdClaim)?.Value, StringComparison.Ordinal))
+        {
+            context.Succeed(requirement);
+        }
+        return Task.CompletedTask;
+    }
+}

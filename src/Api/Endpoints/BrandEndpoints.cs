@@ -1,0 +1,80 @@
+using Vetrina.Api.Auth;
+using Vetrina.Api.Http;
+using Vetrina.Grains.Brands;
+using Vetrina.Grains.Catalog;
+using Vetrina.Grains.Common;
+using Vetrina.Grains.Sales;
+
+namespace Vetrina.Api.Endpoints;
+
+public sealed record CreateBrandRequest(string? Name, int? DefaultCommissionBps, int? AttributionWindowHours, int? ReturnWindowDays);
+
+public sealed record BrandCreatedResponse(string BrandId, string ApiKey, string Name, int DefaultCommissionBps, int AttributionWindowHours, int ReturnWindowDays);
+
+public sealed record CreateProductRequest(string? Sku, string? Title, long? PriceMinor, string? Currency, int? Stock, int? CommissionBps);
+
+public static class BrandEndpoints
+{
+    public const int MaxNameLength = 200;
+    public const int MaxSkuLength = 64;
+    public const int MaxTitleLength = 300;
+
+    public static IEndpointRouteBuilder MapBrandEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var brands = routes.MapGroup("/api/brands").WithTags("Brands");
+        brands.MapPost("/", CreateBrand).RequireAuthorization(Access.Platform);
+        brands.MapGet("/{brandId}", GetBrand).RequireAuthorization(Access.PlatformOrBrandOwner);
+        brands.MapPost("/{brandId}/products", CreateProduct).RequireAuthorization(Access.BrandOwner);
+        brands.MapGet("/{brandId}/sales", GetSales).RequireAuthorization(Access.BrandOwner);
+        return routes;
+    }
+
+    private static async Task<Results<Created<BrandCreatedResponse>, ProblemHttpResult>> CreateBrand(CreateBrandRequest body, IGrainFactory grains)
+    {
+        if (Input.TextError(body.Name, "name", MaxNameLength) is { } error)
+        {
+            return Problems.Malformed(error);
+        }
+        if (Input.RequiredError(body.DefaultCommissionBps, "defaultCommissionBps") is { } missing)
+        {
+            return Problems.Malformed(missing);
+        }
+        var brandId = Identifiers.NewRandom(IdPrefixes.Brand);
+        var apiKey = ApiKeys.Issue(brandId);
+        var registration = new BrandRegistration(body.Name!, body.DefaultCommissionBps!.Value, body.AttributionWindowHours ?? 168,
+            body.ReturnWindowDays ?? 14, ApiKeys.Hash(apiKey));
+        var outcome = await grains.GetGrain<IBrandGrain>(brandId).RegisterAsync(registration);
+        if (outcome.Value is not { } brand)
+        {
+            return Problems.From(outcome.Failure!);
+        }
+        return TypedResults.Created($"/api/brands/{brandId}",
+            new BrandCreatedResponse(brandId, apiKey, brand.Name, brand.DefaultCommissionBps, brand.AttributionWindowHours, brand.ReturnWindowDays));
+    }
+
+    private static async Task<Results<Ok<BrandView>, ProblemHttpResult>> GetBrand(string brandId, IGrainFactory grains) =>
+        Input.IsBrandId(brandId) && await grains.GetGrain<IBrandGrain>(brandId).GetAsync() is { } brand
+            ? TypedResults.Ok(brand)
+            : Problems.NotFound($"Brand '{brandId}'");
+
+    private static async Task<Results<Created<ProductView>, ProblemHttpResult>> CreateProduct(string brandId, CreateProductRequest body, IGrainFactory grains)
+    {
+        var error = Input.TextError(body.Sku, "sku", MaxSkuLength)
+            ?? Input.TextError(body.Title, "title", MaxTitleLength)
+            ?? Input.RequiredError(body.PriceMinor, "priceMinor")
+            ?? Input.TextError(body.Currency, "currency", 3)
+            ?? Input.RequiredError(body.Stock, "stock");
+        if (error is not null)
+        {
+            return Problems.Malformed(error);
+        }
+        var draft = new ProductDraft(body.Sku!, body.Title!, body.PriceMinor!.Value, body.Currency!, body.Stock!.Value, body.CommissionBps);
+        var outcome = await grains.GetGrain<IBrandGrain>(brandId).AddProductAsync(draft);
+        return outcome.Value is { } product
+            ? TypedResults.Created($"/api/products/{product.ProductId}", product)
+            : Problems.From(outcome.Failure!);
+    }
+
+    private static async Task<Ok<SalesReport>> GetSales(string brandId, IGrainFactory grains) =>
+        TypedResults.Ok(await grains.GetGrain<IBrandSalesGrain>(brandId).GetReportAsync());
+}

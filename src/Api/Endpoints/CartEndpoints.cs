@@ -1,0 +1,67 @@
+using Vetrina.Api.Auth;
+using Vetrina.Api.Http;
+using Vetrina.Grains.Carts;
+using Vetrina.Grains.Checkout;
+
+namespace Vetrina.Api.Endpoints;
+
+public sealed record SetQuantityRequest(int? Quantity);
+
+public sealed record CheckoutBody(string? PaymentToken);
+
+public static class CartEndpoints
+{
+    public static IEndpointRouteBuilder MapCartEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var carts = routes.MapGroup("/api/carts").WithTags("Carts").RequireAuthorization(Access.Platform);
+        carts.MapPut("/{shopperId}/items/{productId}", SetQuantity);
+        carts.MapGet("/{shopperId}", GetCart);
+        carts.MapPost("/{shopperId}/checkout", Checkout);
+        return routes;
+    }
+
+    private static async Task<Results<Ok<CartView>, ProblemHttpResult>> SetQuantity(
+        string shopperId, string productId, SetQuantityRequest body, IGrainFactory grains)
+    {
+        if (!Input.IsShopperId(shopperId))
+        {
+            return Problems.Malformed("shopperId must have 1 to 128 characters and no control characters.");
+        }
+        if (Input.RequiredError(body.Quantity, "quantity") is { } missing)
+        {
+            return Problems.Malformed(missing);
+        }
+        if (!Input.IsProductId(productId))
+        {
+            return Problems.NotFound($"Product '{productId}'");
+        }
+        var outcome = await grains.GetGrain<ICartGrain>(shopperId).SetQuantityAsync(productId, body.Quantity!.Value);
+        return outcome.Value is { } cart ? TypedResults.Ok(cart) : Problems.From(outcome.Failure!);
+    }
+
+    private static async Task<Results<Ok<CartView>, ProblemHttpResult>> GetCart(string shopperId, IGrainFactory grains) =>
+        Input.IsShopperId(shopperId)
+            ? TypedResults.Ok(await grains.GetGrain<ICartGrain>(shopperId).GetAsync())
+            : Problems.Malformed("shopperId must have 1 to 128 characters and no control characters.");
+
+    private static async Task<Results<Created<CheckoutReceipt>, ProblemHttpResult>> Checkout(
+        string shopperId, CheckoutBody? body, HttpRequest request, IGrainFactory grains)
+    {
+        if (!Input.TryIdempotencyKey(request, out var idempotencyKey, out var headerError))
+        {
+            return Problems.Malformed(headerError);
+        }
+        if (!Input.IsShopperId(shopperId))
+        {
+            return Problems.Malformed("shopperId must have 1 to 128 characters and no control characters.");
+        }
+        if (Input.TextError(body?.PaymentToken, "paymentToken", LinkEndpoints.MaxPaymentTokenLength, required: false) is { } error)
+        {
+            return Problems.Malformed(error);
+        }
+        var outcome = await grains.GetGrain<ICartGrain>(shopperId).CheckoutAsync(idempotencyKey, body?.PaymentToken);
+        return outcome.Value is { } receipt
+            ? TypedResults.Created($"/api/orders/{receipt.Orders[0].OrderId}", receipt)
+            : Problems.From(outcome.Failure!);
+    }
+}

@@ -1,0 +1,81 @@
+using Vetrina.Api.Auth;
+using Vetrina.Api.Http;
+using Vetrina.Grains.Common;
+using Vetrina.Grains.Creators;
+
+namespace Vetrina.Api.Endpoints;
+
+public sealed record CreateCreatorRequest(string? Handle, long? Followers, string? ShopperId);
+
+public sealed record CreatorCreatedResponse(string CreatorId, string ApiKey, string Handle, long Followers, string? ShopperId);
+
+public sealed record CreateLinkRequest(string? ProductId);
+
+public sealed record LinkCreatedResponse(string Code, string ProductId, string CreatorId, string Url, bool Active);
+
+public sealed record EarningsResponse(IReadOnlyList<CommissionBalance> Balances);
+
+public static class CreatorEndpoints
+{
+    public const int MaxHandleLength = 100;
+
+    public static IEndpointRouteBuilder MapCreatorEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var creators = routes.MapGroup("/api/creators").WithTags("Creators");
+        creators.MapPost("/", CreateCreator).RequireAuthorization(Access.Platform);
+        creators.MapPost("/{creatorId}/links", CreateLink).RequireAuthorization(Access.CreatorOwner);
+        creators.MapGet("/{creatorId}/earnings", GetEarnings).RequireAuthorization(Access.PlatformOrCreatorOwner);
+        return routes;
+    }
+
+    private static async Task<Results<Created<CreatorCreatedResponse>, ProblemHttpResult>> CreateCreator(CreateCreatorRequest body, IGrainFactory grains)
+    {
+        var error = Input.TextError(body.Handle, "handle", MaxHandleLength)
+            ?? Input.RequiredError(body.Followers, "followers")
+            ?? Input.TextError(body.ShopperId, "shopperId", Input.MaxShopperIdLength, required: false);
+        if (error is not null)
+        {
+            return Problems.Malformed(error);
+        }
+        var creatorId = Identifiers.NewRandom(IdPrefixes.Creator);
+        var apiKey = ApiKeys.Issue(creatorId);
+        var outcome = await grains.GetGrain<ICreatorGrain>(creatorId)
+            .RegisterAsync(new CreatorRegistration(body.Handle!, body.Followers!.Value, body.ShopperId, ApiKeys.Hash(apiKey)));
+        if (outcome.Value is not { } creator)
+        {
+            return Problems.From(outcome.Failure!);
+        }
+        return TypedResults.Created($"/api/creators/{creatorId}",
+            new CreatorCreatedResponse(creatorId, apiKey, creator.Handle, creator.Followers, creator.ShopperId));
+    }
+
+    private static async Task<Results<Created<LinkCreatedResponse>, ProblemHttpResult>> CreateLink(
+        string creatorId, CreateLinkRequest body, HttpRequest request, IGrainFactory grains)
+    {
+        if (body.ProductId is null)
+        {
+            return Problems.Malformed("'productId' is required.");
+        }
+        if (!Input.IsProductId(body.ProductId))
+        {
+            return Problems.NotFound($"Product '{body.ProductId}'");
+        }
+        var outcome = await grains.GetGrain<ICreatorGrain>(creatorId).CreateLinkAsync(body.ProductId);
+        if (outcome.Value is not { } link)
+        {
+            return Problems.From(outcome.Failure!);
+        }
+        var url = $"{request.Scheme}://{request.Host}/api/links/{link.Code}";
+        return TypedResults.Created($"/api/links/{link.Code}", new LinkCreatedResponse(link.Code, link.ProductId, link.CreatorId, url, link.Active));
+    }
+
+    private static async Task<Results<Ok<EarningsResponse>, ProblemHttpResult>> GetEarnings(string creatorId, IGrainFactory grains)
+    {
+        var creator = grains.GetGrain<ICreatorGrain>(creatorId);
+        if (await creator.GetAsync() is null)
+        {
+            return Problems.NotFound($"Creator '{creatorId}'");
+        }
+        return TypedResults.Ok(new EarningsResponse(await creator.GetEarningsAsync()));
+    }
+}

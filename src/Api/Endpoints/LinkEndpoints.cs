@@ -1,0 +1,90 @@
+using System.Security.Claims;
+using Vetrina.Api.Auth;
+using Vetrina.Api.Http;
+using Vetrina.Grains.Carts;
+using Vetrina.Grains.Checkout;
+using Vetrina.Grains.Links;
+using Vetrina.Grains.Orders;
+
+namespace Vetrina.Api.Endpoints;
+
+public sealed record ClickRequest(string? ShopperId);
+
+public sealed record ClickResponse(string Code, string ProductId, DateTimeOffset AttributedUntil);
+
+public sealed record BuyRequest(string? ShopperId, int? Quantity, string? PaymentToken);
+
+public static class LinkEndpoints
+{
+    public const int MaxPaymentTokenLength = 256;
+
+    public static IEndpointRouteBuilder MapLinkEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var links = routes.MapGroup("/api/links").WithTags("Links");
+        links.MapGet("/{code}", GetLink).AllowAnonymous();
+        links.MapPost("/{code}/clicks", RecordClick).RequireAuthorization(Access.Platform);
+        links.MapGet("/{code}/stats", GetStats).RequireAuthorization(Access.PlatformOrAnyCreator);
+        links.MapPost("/{code}/buy", Buy).RequireAuthorization(Access.Platform);
+        return routes;
+    }
+
+    private static async Task<Results<Ok<LinkView>, ProblemHttpResult>> GetLink(string code, IGrainFactory grains) =>
+        Input.IsLinkCode(code) && await grains.GetGrain<ILinkGrain>(code).GetAsync() is { } link
+            ? TypedResults.Ok(link)
+            : Problems.NotFound($"Link '{code}'");
+
+    private static async Task<Results<Created<ClickResponse>, ProblemHttpResult>> RecordClick(string code, ClickRequest body, IGrainFactory grains)
+    {
+        if (Input.TextError(body.ShopperId, "shopperId", Input.MaxShopperIdLength) is { } error)
+        {
+            return Problems.Malformed(error);
+        }
+        if (!Input.IsLinkCode(code))
+        {
+            return Problems.NotFound($"Link '{code}'");
+        }
+        var outcome = await grains.GetGrain<ICartGrain>(body.ShopperId!).RecordClickAsync(code);
+        return outcome.Value is { } click
+            ? TypedResults.Created($"/api/links/{code}", new ClickResponse(click.Code, click.ProductId, click.AttributedUntil))
+            : Problems.From(outcome.Failure!);
+    }
+
+    private static async Task<Results<Ok<LinkStats>, ProblemHttpResult>> GetStats(string code, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        if (!Input.IsLinkCode(code))
+        {
+            return Problems.NotFound($"Link '{code}'");
+        }
+        var outcome = await grains.GetGrain<ILinkGrain>(code).GetStatsAsync(user.CreatorId());
+        return outcome.Value is { } stats ? TypedResults.Ok(stats) : Problems.From(outcome.Failure!);
+    }
+
+    private static async Task<Results<Created<OrderView>, ProblemHttpResult>> Buy(string code, BuyRequest body, HttpRequest request, IGrainFactory grains)
+    {
+        if (!Input.TryIdempotencyKey(request, out var idempotencyKey, out var headerError))
+        {
+            return Problems.Malformed(headerError);
+        }
+        var error = Input.TextError(body.ShopperId, "shopperId", Input.MaxShopperIdLength)
+            ?? Input.RequiredError(body.Quantity, "quantity")
+            ?? Input.TextError(body.PaymentToken, "paymentToken", MaxPaymentTokenLength, required: false);
+        if (error is not null)
+        {
+            return Problems.Malformed(error);
+        }
+        if (body.Quantity is <= 0 or > CheckoutIds.MaxQuantity)
+        {
+            return Problems.Invalid($"quantity must be between 1 and {CheckoutIds.MaxQuantity}.");
+        }
+        if (!Input.IsLinkCode(code))
+        {
+            return Problems.NotFound($"Link '{code}'");
+        }
+        var checkoutId = CheckoutIds.For(body.ShopperId!, idempotencyKey);
+        var outcome = await grains.GetGrain<ICheckoutGrain>(checkoutId)
+            .RunAsync(new CheckoutRequest(body.ShopperId!, [], body.PaymentToken, code, body.Quantity!.Value));
+        return outcome.Value is { } receipt
+            ? TypedResults.Created($"/api/orders/{receipt.Orders[0].OrderId}", receipt.Orders[0])
+            : Problems.From(outcome.Failure!);
+    }
+}

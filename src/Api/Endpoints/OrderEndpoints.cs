@@ -1,0 +1,69 @@
+using System.Security.Claims;
+using Vetrina.Api.Auth;
+using Vetrina.Api.Http;
+using Vetrina.Grains.Orders;
+
+namespace Vetrina.Api.Endpoints;
+
+public sealed record RefundLineRequest(string? ProductId, int? Quantity);
+
+public sealed record RefundRequest(IReadOnlyList<RefundLineRequest?>? Lines, bool? Restock);
+
+public static class OrderEndpoints
+{
+    public const int MaxRefundLines = 100;
+
+    public static IEndpointRouteBuilder MapOrderEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var orders = routes.MapGroup("/api/orders").WithTags("Orders");
+        orders.MapGet("/{orderId}", GetOrder).RequireAuthorization(Access.PlatformOrAnyBrand);
+        orders.MapPost("/{orderId}/cancel", Cancel).RequireAuthorization(Access.Platform);
+        orders.MapPost("/{orderId}/ship", Ship).RequireAuthorization(Access.AnyBrand);
+        orders.MapPost("/{orderId}/deliver", Deliver).RequireAuthorization(Access.AnyBrand);
+        orders.MapPost("/{orderId}/refunds", Refund).RequireAuthorization(Access.Platform);
+        return routes;
+    }
+
+    private static Task<Results<Ok<OrderView>, ProblemHttpResult>> GetOrder(string orderId, ClaimsPrincipal user, IGrainFactory grains) =>
+        Answer(orderId, grains, order => order.GetAsync(Actor(user)));
+
+    private static Task<Results<Ok<OrderView>, ProblemHttpResult>> Cancel(string orderId, IGrainFactory grains) =>
+        Answer(orderId, grains, order => order.CancelAsync(OrderActor.Platform));
+
+    private static Task<Results<Ok<OrderView>, ProblemHttpResult>> Ship(string orderId, ClaimsPrincipal user, IGrainFactory grains) =>
+        Answer(orderId, grains, order => order.ShipAsync(Actor(user)));
+
+    private static Task<Results<Ok<OrderView>, ProblemHttpResult>> Deliver(string orderId, ClaimsPrincipal user, IGrainFactory grains) =>
+        Answer(orderId, grains, order => order.DeliverAsync(Actor(user)));
+
+    private static async Task<Results<Ok<OrderView>, ProblemHttpResult>> Refund(string orderId, RefundRequest body, IGrainFactory grains)
+    {
+        if (body.Lines is null || body.Lines.Count is 0 or > MaxRefundLines)
+        {
+            return Problems.Malformed($"'lines' must list 1 to {MaxRefundLines} lines.");
+        }
+        var lines = new List<RefundLine>();
+        foreach (var line in body.Lines)
+        {
+            if (line?.ProductId is null || line.Quantity is null)
+            {
+                return Problems.Malformed("Each refund line needs 'productId' and 'quantity'.");
+            }
+            lines.Add(new RefundLine(line.ProductId, line.Quantity.Value));
+        }
+        return await Answer(orderId, grains, order => order.RefundAsync(OrderActor.Platform, lines, body.Restock ?? true));
+    }
+
+    private static async Task<Results<Ok<OrderView>, ProblemHttpResult>> Answer(
+        string orderId, IGrainFactory grains, Func<IOrderGrain, Task<Grains.Common.Outcome<OrderView>>> call)
+    {
+        if (!Input.IsOrderId(orderId))
+        {
+            return Problems.NotFound($"Order '{orderId}'");
+        }
+        var outcome = await call(grains.GetGrain<IOrderGrain>(orderId));
+        return outcome.Value is { } order ? TypedResults.Ok(order) : Problems.From(outcome.Failure!);
+    }
+
+    private static OrderActor Actor(ClaimsPrincipal user) => user.IsPlatform() ? OrderActor.Platform : new OrderActor(user.BrandId());
+}

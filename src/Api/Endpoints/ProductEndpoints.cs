@@ -1,0 +1,71 @@
+using System.Security.Claims;
+using Vetrina.Api.Auth;
+using Vetrina.Api.Http;
+using Vetrina.Grains.Catalog;
+
+namespace Vetrina.Api.Endpoints;
+
+public sealed record UpdateProductRequest(string? Title, long? PriceMinor, int? CommissionBps, string? Status);
+
+public sealed record StockChangeRequest(int? Delta);
+
+public sealed record StockResponse(int Available);
+
+public static class ProductEndpoints
+{
+    public static IEndpointRouteBuilder MapProductEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var products = routes.MapGroup("/api/products").WithTags("Products");
+        products.MapGet("/{productId}", GetProduct).AllowAnonymous();
+        products.MapPatch("/{productId}", UpdateProduct).RequireAuthorization(Access.AnyBrand);
+        products.MapPost("/{productId}/stock", ChangeStock).RequireAuthorization(Access.AnyBrand);
+        return routes;
+    }
+
+    private static async Task<Results<Ok<ProductView>, ProblemHttpResult>> GetProduct(string productId, IGrainFactory grains) =>
+        Input.IsProductId(productId) && await grains.GetGrain<IProductGrain>(productId).GetAsync() is { } product
+            ? TypedResults.Ok(product)
+            : Problems.NotFound($"Product '{productId}'");
+
+    private static async Task<Results<Ok<ProductView>, ProblemHttpResult>> UpdateProduct(
+        string productId, UpdateProductRequest body, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        if (!Input.IsProductId(productId))
+        {
+            return Problems.NotFound($"Product '{productId}'");
+        }
+        if (Input.TextError(body.Title, "title", BrandEndpoints.MaxTitleLength, required: false) is { } error)
+        {
+            return Problems.Malformed(error);
+        }
+        ProductStatus? status = body.Status switch
+        {
+            null => null,
+            "active" => ProductStatus.Active,
+            "archived" => ProductStatus.Archived,
+            _ => (ProductStatus)(-1),
+        };
+        if (status == (ProductStatus)(-1))
+        {
+            return Problems.Invalid("status must be 'active' or 'archived'.");
+        }
+        var outcome = await grains.GetGrain<IProductGrain>(productId)
+            .UpdateAsync(user.BrandId()!, new ProductChanges(body.Title, body.PriceMinor, body.CommissionBps, status));
+        return outcome.Value is { } product ? TypedResults.Ok(product) : Problems.From(outcome.Failure!);
+    }
+
+    private static async Task<Results<Ok<StockResponse>, ProblemHttpResult>> ChangeStock(
+        string productId, StockChangeRequest body, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        if (!Input.IsProductId(productId))
+        {
+            return Problems.NotFound($"Product '{productId}'");
+        }
+        if (Input.RequiredError(body.Delta, "delta") is { } missing)
+        {
+            return Problems.Malformed(missing);
+        }
+        var outcome = await grains.GetGrain<IProductGrain>(productId).AdjustStockAsync(user.BrandId()!, body.Delta!.Value);
+        return outcome.Value is { } product ? TypedResults.Ok(new StockResponse(product.Available)) : Problems.From(outcome.Failure!);
+    }
+}

@@ -1,0 +1,43 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Authentication;
+using Vetrina.Api.Auth;
+using Vetrina.Api.Endpoints;
+
+namespace Vetrina.Api;
+
+/// <summary>The HTTP face of Vetrina: authentication, JSON conventions, problem answers and every route of api-v1.</summary>
+public static class VetrinaApi
+{
+    public static IServiceCollection AddVetrinaApi(this IServiceCollection services, string platformKey)
+    {
+        services.AddSingleton<VerifiedKeys>();
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<ApiKeyOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, o => o.PlatformKey = platformKey);
+        services.AddVetrinaAccess();
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
+            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        });
+        services.AddOpenApi();
+        return services;
+    }
+
+    public static WebApplication UseVetrinaApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapBrandEndpoints();
+        app.MapProductEndpoints();
+        app.MapCreatorEndpoints();
+        app.MapLinkEndpoints();
+        app.MapCartEndpoints();
+        app.MapOrderEndpoints();
+        return app;
+    }
+}

@@ -1,0 +1,66 @@
+using Orleans.Configuration;
+using Vetrina.Api;
+using Vetrina.Grains.Checkout;
+using Vetrina.Grains.Common;
+using Vetrina.Grains.Orders;
+using Vetrina.Grains.Payments;
+using Vetrina.Silo.Health;
+using Vetrina.Silo.Storage;
+
+namespace Vetrina.Silo.Hosting;
+
+/// <summary>Builds the one process Vetrina runs as: an Orleans silo with the HTTP API co-hosted.</summary>
+public static class VetrinaHost
+{
+    public static WebApplicationBuilder CreateBuilder(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        var settings = builder.Configuration.GetSection(VetrinaSettings.Section).Get<VetrinaSettings>() ?? new VetrinaSettings();
+        var platformKey = PlatformKey(settings, builder.Environment);
+
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(new CommerceClock(TimeProvider.System));
+        builder.Services.AddSingleton<IPaymentGateway, BuiltInPaymentGateway>();
+        builder.Services.Configure<CheckoutOptions>(builder.Configuration.GetSection("Vetrina:Checkout"));
+        builder.Services.Configure<FulfilmentOptions>(builder.Configuration.GetSection("Vetrina:Fulfilment"));
+
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = settings.ClusterId;
+                o.ServiceId = settings.ServiceId;
+            });
+            silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = settings.MinimumReminderPeriod);
+            silo.UseVetrinaStorage(settings);
+        });
+
+        builder.Services.AddVetrinaApi(platformKey);
+        builder.Services.AddVetrinaHealthChecks(settings);
+        return builder;
+    }
+
+    public static WebApplication UseVetrina(this WebApplication app)
+    {
+        app.UseVetrinaApi();
+        app.MapVetrinaHealth();
+        return app;
+    }
+
+    private static string PlatformKey(VetrinaSettings settings, IWebHostEnvironment environment)
+    {
+        if (!string.IsNullOrWhiteSpace(settings.PlatformKey))
+        {
+            return settings.PlatformKey;
+        }
+        if (!environment.IsDevelopment())
+        {
+            throw new InvalidOperationException(
+                "Vetrina:PlatformKey is not set. Set it (for example with the environment variable Vetrina__PlatformKey) or run in the Development environment.");
+        }
+        var generated = "vp_" + Identifiers.RandomBase62(32);
+        // Printed, not logged: the key is a secret and logs are shipped elsewhere.
+        Console.WriteLine($"Development platform key: {generated}");
+        return generated;
+    }
+}

@@ -1,0 +1,40 @@
+namespace Vetrina.Silo.Hosting;
+
+public enum StorageKind
+{
+    Sqlite,
+    Memory,
+    Postgres,
+}
+
+/// <summary>Configuration section <c>Vetrina</c>: everything an operator sets to run a silo.</summary>
+public sealed class VetrinaSettings
+{
+    public const string Section = "Vetrina";
+
+    /// <summary>The platform key; generated in Development when absent, required elsewhere.</summary>
+    public string? PlatformKey { get; set; }
+
+    /// <summary>Where grain state, reminders and (in cluster mode) membership live.</summary>
+    public StorageKind Storage { get; set; } = StorageKind.Sqlite;
+
+    /// <summary>Folder of the SQLite file, relative to the working directory unless absolute.</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    public string? PostgresConnectionString { get; set; }
+
+    public string ClusterId { get; set; } = "vetrina";
+
+    public string ServiceId { get; set; } = "vetrina";
+
+    /// <summary>Silo-to-silo port.</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>Port for external Orleans clients.</summary>
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>The shortest reminder period the silo accepts; lowered only by tests.</summary>
+    public TimeSpan MinimumReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    public string SqlitePath => Path.Combine(Path.GetFullPath(DataDirectory), "vetrina.db");
+}

@@ -1,0 +1,45 @@
+using Microsoft.Data.Sqlite;
+
+namespace Vetrina.Silo.Storage;
+
+/// <summary>The embedded default: one SQLite file, created with our own schema script on first start.</summary>
+public static class SqliteDatabase
+{
+    private const string SchemaResource = "Vetrina.Silo.Storage.Sqlite.sqlite-schema.sql";
+
+    /// <summary>Creates the folder and applies the schema (idempotent); returns the connection string to use.</summary>
+    public static string Prepare(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        using var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = ReadSchema();
+        command.ExecuteNonQuery();
+        return connectionString;
+    }
+
+    public static async Task PingAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWrite }.ToString());
+        await connection.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM OrleansQuery";
+        await command.ExecuteScalarAsync(cancellationToken);
+    }
+
+    private static string ReadSchema()
+    {
+        using var stream = typeof(SqliteDatabase).Assembly.GetManifestResourceStream(SchemaResource)
+            ?? throw new InvalidOperationException($"Embedded resource {SchemaResource} is missing.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}

@@ -1,0 +1,19 @@
+namespace Vetrina.Tests.Infrastructure;
+
+/// <summary>One in-memory server shared by a collection of tests that do not move the clock.</summary>
+public sealed class ServerFixture : IAsyncLifetime
+{
+    public VetrinaServer Server { get; private set; } = null!;
+
+    public VetrinaClient Api => Server.Api;
+
+    public async Task InitializeAsync() => Server = await VetrinaServer.StartAsync("memory");
+
+    public async Task DisposeAsync() => await Server.DisposeAsync();
+}
+
+[CollectionDefinition(Name)]
+public sealed class SharedServer : ICollectionFixture<ServerFixture>
+{
+    public const string Name = "shared in-memory server";
+}

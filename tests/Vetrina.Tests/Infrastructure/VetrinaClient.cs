@@ -1,0 +1,121 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace Vetrina.Tests.Infrastructure;
+
+/// <summary>An HTTP answer: status, content type and JSON body (Undefined when empty).</summary>
+public sealed record Reply(HttpStatusCode Status, string? ContentType, JsonElement Body, string Raw)
+{
+    public Reply Expect(HttpStatusCode status) =>
+        Status == status ? this : throw new Xunit.Sdk.XunitException($"Expected {(int)status} but got {(int)Status}: {Raw}");
+
+    public string Str(string property) => Body.GetProperty(property).GetString()!;
+
+    public long Number(string property) => Body.GetProperty(property).GetInt64();
+
+    public bool IsProblem => ContentType == "application/problem+json" && Body.TryGetProperty("status", out var s) && s.GetInt32() == (int)Status
+        && Body.TryGetProperty("title", out _);
+}
+
+public sealed record Party(string Id, string Key);
+
+/// <summary>Speaks Vetrina's HTTP contract; every call goes over a real socket.</summary>
+public sealed class VetrinaClient(Uri address, string platformKey) : IDisposable
+{
+    private readonly HttpClient _http = new(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+
+    public string PlatformKey { get; } = platformKey;
+
+    public async Task<Reply> SendAsync(HttpMethod method, string path, object? body = null, string? key = "platform",
+        string? idempotencyKey = null, string? rawBody = null, string contentType = "application/json")
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (key is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key == "platform" ? PlatformKey : key);
+        }
+        if (idempotencyKey is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
+        }
+        if (rawBody is not null)
+        {
+            request.Content = new StringContent(rawBody, Encoding.UTF8);
+            request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        }
+        else if (body is not null)
+        {
+            request.Content = JsonContent.Create(body, body.GetType());
+        }
+        using var response = await _http.SendAsync(request);
+        var raw = await response.Content.ReadAsStringAsync();
+        var json = raw.Length > 0 && raw[0] is '{' or '[' ? JsonDocument.Parse(raw).RootElement.Clone() : default;
+        return new Reply(response.StatusCode, response.Content.Headers.ContentType?.MediaType, json, raw);
+    }
+
+    public Task<Reply> GetAsync(string path, string? key = "platform") => SendAsync(HttpMethod.Get, path, key: key);
+
+    public Task<Reply> PostAsync(string path, object? body, string? key = "platform", string? idempotencyKey = null) =>
+        SendAsync(HttpMethod.Post, path, body, key, idempotencyKey);
+
+    public async Task<Party> CreateBrandAsync(int defaultCommissionBps = 1000, int? attributionWindowHours = null, int? returnWindowDays = null)
+    {
+        var reply = (await PostAsync("/api/brands", new { name = "Brand " + Guid.NewGuid().ToString("N")[..6], defaultCommissionBps, attributionWindowHours, returnWindowDays }))
+            .Expect(HttpStatusCode.Created);
+        return new Party(reply.Str("brandId"), reply.Str("apiKey"));
+    }
+
+    public async Task<string> CreateProductAsync(Party brand, long priceMinor = 2500, string currency = "EUR", int stock = 100, int? commissionBps = null)
+    {
+        var reply = (await PostAsync($"/api/brands/{brand.Id}/products",
+            new { sku = "SKU-" + Guid.NewGuid().ToString("N")[..10], title = "A product", priceMinor, currency, stock, commissionBps }, brand.Key))
+            .Expect(HttpStatusCode.Created);
+        return reply.Str("productId");
+    }
+
+    public async Task<Party> CreateCreatorAsync(string? shopperId = null)
+    {
+        var reply = (await PostAsync("/api/creators", new { handle = "creator" + Guid.NewGuid().ToString("N")[..6], followers = 1000, shopperId }))
+            .Expect(HttpStatusCode.Created);
+        return new Party(reply.Str("creatorId"), reply.Str("apiKey"));
+    }
+
+    public async Task<string> CreateLinkAsync(Party creator, string productId) =>
+        (await PostAsync($"/api/creators/{creator.Id}/links", new { productId }, creator.Key)).Expect(HttpStatusCode.Created).Str("code");
+
+    public async Task ClickAsync(string code, string shopperId) =>
+        (await PostAsync($"/api/links/{code}/clicks", new { shopperId })).Expect(HttpStatusCode.Created);
+
+    public Task<Reply> BuyAsync(string code, string shopperId, int quantity = 1, string? idempotencyKey = null, string? paymentToken = null) =>
+        PostAsync($"/api/links/{code}/buy", new { shopperId, quantity, paymentToken }, idempotencyKey: idempotencyKey ?? Guid.NewGuid().ToString("N"));
+
+    public async Task PutInCartAsync(string shopperId, string productId, int quantity) =>
+        (await SendAsync(HttpMethod.Put, $"/api/carts/{shopperId}/items/{productId}", new { quantity })).Expect(HttpStatusCode.OK);
+
+    public Task<Reply> CheckoutAsync(string shopperId, string? idempotencyKey = null, string? paymentToken = null) =>
+        PostAsync($"/api/carts/{shopperId}/checkout", new { paymentToken }, idempotencyKey: idempotencyKey ?? Guid.NewGuid().ToString("N"));
+
+    public async Task<JsonElement> ProductAsync(string productId) => (await GetAsync($"/api/products/{productId}", key: null)).Expect(HttpStatusCode.OK).Body;
+
+    public async Task<JsonElement> OrderAsync(string orderId) => (await GetAsync($"/api/orders/{orderId}")).Expect(HttpStatusCode.OK).Body;
+
+    /// <summary>The creator's balance in one currency, or zeros when none.</summary>
+    public async Task<(long Pending, long Settled, long Paid, long Reversed)> EarningsAsync(string creatorId, string currency)
+    {
+        var balances = (await GetAsync($"/api/creators/{creatorId}/earnings")).Expect(HttpStatusCode.OK).Body.GetProperty("balances");
+        foreach (var balance in balances.EnumerateArray())
+        {
+            if (balance.GetProperty("currency").GetString() == currency)
+            {
+                return (balance.GetProperty("pendingMinor").GetInt64(), balance.GetProperty("settledMinor").GetInt64(),
+                    balance.GetProperty("paidMinor").GetInt64(), balance.GetProperty("reversedMinor").GetInt64());
+            }
+        }
+        return (0, 0, 0, 0);
+    }
+
+    public void Dispose() => _http.Dispose();
+}

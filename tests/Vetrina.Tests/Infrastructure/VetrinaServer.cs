@@ -1,0 +1,77 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Vetrina.Grains.Common;
+using Vetrina.Silo.Hosting;
+
+namespace Vetrina.Tests.Infrastructure;
+
+/// <summary>A real Vetrina process part: Orleans silo plus Kestrel on a loopback port, started in the test process.</summary>
+public sealed class VetrinaServer : IAsyncDisposable
+{
+    public const string PlatformKey = "test-platform-key-0123456789";
+
+    private readonly WebApplication _app;
+
+    private VetrinaServer(WebApplication app, Uri address)
+    {
+        _app = app;
+        Address = address;
+        Api = new VetrinaClient(address, PlatformKey);
+    }
+
+    public Uri Address { get; }
+
+    public VetrinaClient Api { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<VetrinaServer> StartAsync(string storage = "memory", string? dataDirectory = null, FakeTimeProvider? clock = null)
+    {
+        var args = new List<string>
+        {
+            "--urls=http://127.0.0.1:0",
+            "--environment=Production",
+            $"--Vetrina:PlatformKey={PlatformKey}",
+            $"--Vetrina:Storage={storage}",
+            $"--Vetrina:SiloPort={FreePort()}",
+            $"--Vetrina:GatewayPort={FreePort()}",
+            $"--Vetrina:ClusterId=test-{Guid.NewGuid():N}",
+            "--Vetrina:MinimumReminderPeriod=00:00:01",
+            "--Vetrina:Fulfilment:SettlementCheckInterval=00:00:01",
+            "--Vetrina:Fulfilment:EffectRetryInterval=00:00:01",
+            "--Logging:LogLevel:Default=Warning",
+        };
+        if (dataDirectory is not null)
+        {
+            args.Add($"--Vetrina:DataDirectory={dataDirectory}");
+        }
+        var builder = VetrinaHost.CreateBuilder([.. args]);
+        if (clock is not null)
+        {
+            builder.Services.AddSingleton(new CommerceClock(clock));
+        }
+        var app = builder.Build().UseVetrina();
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new VetrinaServer(app, new Uri(address));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Api.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
