@@ -1,0 +1,69 @@
+namespace Vetrina.Tests.Commerce;
+
+[Collection(SharedServer.Name)]
+public sealed class IdempotencyTests(ServerFixture fixture)
+{
+    private readonly VetrinaClient _api = fixture.Api;
+
+    [Fact]
+    public async Task The_same_key_sent_concurrently_and_then_again_yields_one_order()
+    {
+        var brand = await _api.CreateBrandAsync(defaultCommissionBps: 1000);
+        var product = await _api.CreateProductAsync(brand, priceMinor: 1000, stock: 100);
+        var creator = await _api.CreateCreatorAsync();
+        var code = await _api.CreateLinkAsync(creator, product);
+        var key = "idem-" + Guid.NewGuid();
+
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 25).Select(_ => _api.BuyAsync(code, "idem-shopper", 2, key)));
+        var sequential = new List<Reply>();
+        for (var i = 0; i < 5; i++)
+        {
+            sequential.Add(await _api.BuyAsync(code, "idem-shopper", 2, key));
+        }
+
+        var all = concurrent.Concat(sequential).ToArray();
+        Assert.All(all, r => Assert.Equal(HttpStatusCode.Created, r.Status));
+        Assert.Single(all.Select(r => r.Str("orderId")).Distinct());
+        Assert.Equal(98, (await _api.ProductAsync(product)).GetProperty("available").GetInt32());
+        Assert.Equal(200, (await _api.EarningsAsync(creator.Id, "EUR")).Pending);
+        var stats = (await _api.GetAsync($"/api/links/{code}/stats")).Expect(HttpStatusCode.OK);
+        Assert.Equal(1, stats.Number("orders"));
+        Assert.Equal(1, stats.Number("clicks"));
+    }
+
+    [Fact]
+    public async Task A_repeated_checkout_returns_the_first_answer_even_when_it_was_a_refusal()
+    {
+        var brand = await _api.CreateBrandAsync();
+        var product = await _api.CreateProductAsync(brand, stock: 5);
+        var shopper = "idem-cart-" + Guid.NewGuid();
+        await _api.PutInCartAsync(shopper, product, 1);
+
+        var declined = await _api.CheckoutAsync(shopper, "k1", paymentToken: "tok_decline");
+        var again = await _api.CheckoutAsync(shopper, "k1", paymentToken: "tok_ok");
+        Assert.Equal(HttpStatusCode.PaymentRequired, declined.Status);
+        Assert.Equal(HttpStatusCode.PaymentRequired, again.Status);
+        Assert.Equal(5, (await _api.ProductAsync(product)).GetProperty("available").GetInt32());
+
+        var paid = (await _api.CheckoutAsync(shopper, "k2")).Expect(HttpStatusCode.Created);
+        var paidAgain = (await _api.CheckoutAsync(shopper, "k2")).Expect(HttpStatusCode.Created);
+        Assert.Equal(paid.Str("checkoutId"), paidAgain.Str("checkoutId"));
+        Assert.Equal(4, (await _api.ProductAsync(product)).GetProperty("available").GetInt32());
+        Assert.Empty((await _api.GetAsync($"/api/carts/{shopper}")).Body.GetProperty("lines").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task The_same_key_from_another_shopper_is_another_checkout()
+    {
+        var brand = await _api.CreateBrandAsync();
+        var product = await _api.CreateProductAsync(brand, stock: 5);
+        var creator = await _api.CreateCreatorAsync();
+        var code = await _api.CreateLinkAsync(creator, product);
+
+        var first = (await _api.BuyAsync(code, "shopper-a", 1, "shared-key")).Expect(HttpStatusCode.Created);
+        var second = (await _api.BuyAsync(code, "shopper-b", 1, "shared-key")).Expect(HttpStatusCode.Created);
+
+        Assert.NotEqual(first.Str("orderId"), second.Str("orderId"));
+        Assert.Equal(3, (await _api.ProductAsync(product)).GetProperty("available").GetInt32());
+    }
+}
