@@ -6,7 +6,8 @@ namespace Vetrina.Silo.Storage;
 /// <summary>The single switch between storage kinds: grain state and reminders (and, in cluster mode, membership).</summary>
 public static class StorageSetup
 {
-    public const string SqliteInvariant = "Microsoft.Data.Sqlite";
+    // Orleans names SQLite "System.Data.SQLite" and loads Microsoft.Data.Sqlite for it.
+    public const string SqliteInvariant = "System.Data.SQLite";
 
     public static ISiloBuilder UseVetrinaStorage(this ISiloBuilder silo, VetrinaSettings settings)
     {

@@ -1,0 +1,102 @@
+namespace Vetrina.Tests.Api;
+
+/// <summary>For every protected route: no key and an unknown key get 401, the key of another tenant is refused.</summary>
+[Collection(SharedServer.Name)]
+public sealed class IsolationTests(ServerFixture fixture) : IAsyncLifetime
+{
+    private readonly VetrinaClient _api = fixture.Api;
+    private World _w = null!;
+
+    private sealed record World(Party BrandA, Party BrandB, Party CreatorA, Party CreatorB, string ProductA, string CodeA, string OrderA);
+
+    public async Task InitializeAsync()
+    {
+        var brandA = await _api.CreateBrandAsync();
+        var brandB = await _api.CreateBrandAsync();
+        var creatorA = await _api.CreateCreatorAsync();
+        var creatorB = await _api.CreateCreatorAsync();
+        var productA = await _api.CreateProductAsync(brandA, stock: 100);
+        var codeA = await _api.CreateLinkAsync(creatorA, productA);
+        var orderA = (await _api.BuyAsync(codeA, "isolation-shopper")).Expect(HttpStatusCode.Created).Str("orderId");
+        _w = new World(brandA, brandB, creatorA, creatorB, productA, codeA, orderA);
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    /// <summary>Each protected route, the body it takes, and which callers must be turned away.</summary>
+    private IEnumerable<(HttpMethod Method, string Path, object? Body, string[] Refused, HttpStatusCode RefusedWith)> Routes()
+    {
+        var w = _w;
+        var brands = new[] { w.BrandB.Key, w.CreatorA.Key };
+        yield return (HttpMethod.Post, "/api/brands", new { name = "x", defaultCommissionBps = 1 }, [w.BrandA.Key, w.CreatorA.Key], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Get, $"/api/brands/{w.BrandA.Id}", null, brands, HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Post, $"/api/brands/{w.BrandA.Id}/products", new { sku = "iso", title = "t", priceMinor = 1, currency = "EUR", stock = 1 }, [.. brands, "platform"], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Get, $"/api/brands/{w.BrandA.Id}/sales", null, [.. brands, w.CreatorA.Key], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Patch, $"/api/products/{w.ProductA}", new { title = "stolen" }, [w.BrandB.Key], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Patch, $"/api/products/{w.ProductA}", new { title = "stolen" }, [w.CreatorA.Key, "platform"], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Post, $"/api/products/{w.ProductA}/stock", new { delta = -1 }, [w.BrandB.Key, w.CreatorA.Key, "platform"], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Post, "/api/creators", new { handle = "x", followers = 1 }, [w.BrandA.Key, w.CreatorA.Key], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Post, $"/api/creators/{w.CreatorA.Id}/links", new { productId = w.ProductA }, [w.CreatorB.Key, w.BrandA.Key, "platform"], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Get, $"/api/creators/{w.CreatorA.Id}/earnings", null, [w.CreatorB.Key, w.BrandA.Key], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Post, $"/api/links/{w.CodeA}/clicks", new { shopperId = "s" }, [w.CreatorA.Key, w.BrandA.Key], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Get, $"/api/links/{w.CodeA}/stats", null, [w.CreatorB.Key, w.BrandA.Key], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Post, $"/api/links/{w.CodeA}/buy", new { shopperId = "s", quantity = 1 }, [w.CreatorA.Key, w.BrandA.Key], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Put, $"/api/carts/iso-shopper/items/{w.ProductA}", new { quantity = 1 }, [w.CreatorA.Key, w.BrandA.Key], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Get, "/api/carts/iso-shopper", null, [w.CreatorA.Key, w.BrandA.Key], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Post, "/api/carts/iso-shopper/checkout", new { }, [w.CreatorA.Key, w.BrandA.Key], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Get, $"/api/orders/{w.OrderA}", null, [w.CreatorA.Key], HttpStatusCode.Forbidden);
+        // Another brand must not even learn that the order exists.
+        yield return (HttpMethod.Get, $"/api/orders/{w.OrderA}", null, [w.BrandB.Key], HttpStatusCode.NotFound);
+        yield return (HttpMethod.Post, $"/api/orders/{w.OrderA}/ship", null, [w.BrandB.Key], HttpStatusCode.NotFound);
+        yield return (HttpMethod.Post, $"/api/orders/{w.OrderA}/deliver", null, [w.BrandB.Key], HttpStatusCode.NotFound);
+        yield return (HttpMethod.Post, $"/api/orders/{w.OrderA}/cancel", null, [w.BrandA.Key, w.CreatorA.Key], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Post, $"/api/orders/{w.OrderA}/refunds", new { lines = new[] { new { productId = w.ProductA, quantity = 1 } } }, [w.BrandA.Key, w.CreatorA.Key], HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task Every_protected_route_refuses_a_missing_or_unknown_key_with_401()
+    {
+        var forged = _w.BrandA.Id + ".notTheRealSecretAtAll0000000000000";
+        foreach (var (method, path, body, _, _) in Routes())
+        {
+            foreach (var key in new string?[] { null, "wrong-key", forged })
+            {
+                var reply = await _api.SendAsync(method, path, body, key, idempotencyKey: "iso-" + Guid.NewGuid());
+                Assert.True(reply.Status == HttpStatusCode.Unauthorized, $"{method} {path} with key '{key}' answered {(int)reply.Status}");
+                Assert.True(reply.IsProblem, $"{method} {path}: {reply.Raw}");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Every_protected_route_refuses_the_key_of_another_tenant_and_changes_nothing()
+    {
+        var productBefore = await _api.ProductAsync(_w.ProductA);
+        var earningsBefore = await _api.EarningsAsync(_w.CreatorA.Id, "EUR");
+        foreach (var (method, path, body, refused, status) in Routes())
+        {
+            foreach (var key in refused)
+            {
+                var reply = await _api.SendAsync(method, path, body, key, idempotencyKey: "iso-" + Guid.NewGuid());
+                Assert.True(reply.Status == status, $"{method} {path} answered {(int)reply.Status} instead of {(int)status}: {reply.Raw}");
+                Assert.True(reply.IsProblem, $"{method} {path}: {reply.Raw}");
+            }
+        }
+        Assert.Equal(productBefore.GetRawText(), (await _api.ProductAsync(_w.ProductA)).GetRawText());
+        Assert.Equal(earningsBefore, await _api.EarningsAsync(_w.CreatorA.Id, "EUR"));
+        Assert.Equal("paid", (await _api.OrderAsync(_w.OrderA)).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task The_owner_is_let_through_where_others_are_refused()
+    {
+        (await _api.GetAsync($"/api/brands/{_w.BrandA.Id}", _w.BrandA.Key)).Expect(HttpStatusCode.OK);
+        (await _api.GetAsync($"/api/brands/{_w.BrandA.Id}/sales", _w.BrandA.Key)).Expect(HttpStatusCode.OK);
+        (await _api.GetAsync($"/api/orders/{_w.OrderA}", _w.BrandA.Key)).Expect(HttpStatusCode.OK);
+        (await _api.GetAsync($"/api/creators/{_w.CreatorA.Id}/earnings", _w.CreatorA.Key)).Expect(HttpStatusCode.OK);
+        (await _api.GetAsync($"/api/links/{_w.CodeA}/stats", _w.CreatorA.Key)).Expect(HttpStatusCode.OK);
+        var brand = (await _api.GetAsync($"/api/brands/{_w.BrandA.Id}")).Expect(HttpStatusCode.OK);
+        Assert.False(brand.Body.TryGetProperty("apiKey", out _));
+        Assert.DoesNotContain(_w.BrandA.Key, brand.Raw, StringComparison.Ordinal);
+    }
+}

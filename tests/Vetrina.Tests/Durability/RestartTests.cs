@@ -1,0 +1,65 @@
+using Microsoft.Extensions.Time.Testing;
+
+namespace Vetrina.Tests.Durability;
+
+/// <summary>The embedded default keeps everything in its SQLite file across a stop and a start.</summary>
+public sealed class RestartTests : IDisposable
+{
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "vetrina-restart-" + Guid.NewGuid().ToString("N"));
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
+
+    [Fact]
+    public async Task Products_stock_orders_links_and_earnings_survive_a_restart_and_settlement_still_happens()
+    {
+        Party brand, creator;
+        string product, code, deliveredOrder, cartOrder;
+        JsonElement productBefore, statsBefore, salesBefore;
+        await using (var first = await VetrinaServer.StartAsync("sqlite", _dataDirectory, _clock))
+        {
+            var api = first.Api;
+            brand = await api.CreateBrandAsync(defaultCommissionBps: 1000, returnWindowDays: 7);
+            product = await api.CreateProductAsync(brand, priceMinor: 2000, stock: 20);
+            creator = await api.CreateCreatorAsync();
+            code = await api.CreateLinkAsync(creator, product);
+            await api.ClickAsync(code, "restart-cart-shopper");
+            deliveredOrder = (await api.BuyAsync(code, "restart-buyer", 3)).Expect(HttpStatusCode.Created).Str("orderId");
+            await api.PutInCartAsync("restart-cart-shopper", product, 2);
+            cartOrder = (await api.CheckoutAsync("restart-cart-shopper")).Expect(HttpStatusCode.Created)
+                .Body.GetProperty("orders")[0].GetProperty("orderId").GetString()!;
+            (await api.PostAsync($"/api/orders/{deliveredOrder}/ship", null, brand.Key)).Expect(HttpStatusCode.OK);
+            (await api.PostAsync($"/api/orders/{deliveredOrder}/deliver", null, brand.Key)).Expect(HttpStatusCode.OK);
+            productBefore = await api.ProductAsync(product);
+            statsBefore = (await api.GetAsync($"/api/links/{code}/stats")).Expect(HttpStatusCode.OK).Body;
+            salesBefore = (await api.GetAsync($"/api/brands/{brand.Id}/sales", brand.Key)).Expect(HttpStatusCode.OK).Body;
+            Assert.Equal((1000L, 0L, 0L, 0L), await api.EarningsAsync(creator.Id, "EUR"));
+        }
+
+        _clock.Advance(TimeSpan.FromDays(8));
+        await using var second = await VetrinaServer.StartAsync("sqlite", _dataDirectory, _clock);
+        var again = second.Api;
+
+        Assert.Equal(productBefore.GetRawText(), (await again.ProductAsync(product)).GetRawText());
+        Assert.Equal(statsBefore.GetRawText(), (await again.GetAsync($"/api/links/{code}/stats")).Expect(HttpStatusCode.OK).Body.GetRawText());
+        Assert.Equal(salesBefore.GetRawText(), (await again.GetAsync($"/api/brands/{brand.Id}/sales", brand.Key)).Expect(HttpStatusCode.OK).Body.GetRawText());
+        Assert.Equal("paid", (await again.OrderAsync(cartOrder)).GetProperty("status").GetString());
+        Assert.Equal(code, (await again.GetAsync($"/api/links/{code}", key: null)).Expect(HttpStatusCode.OK).Str("code"));
+
+        // The settlement reminder was stored in SQLite: no request is needed for the order to complete.
+        await Eventually.HoldsAsync(() => again.OrderAsync(deliveredOrder), o => o.GetProperty("status").GetString() == "completed",
+            because: "the reminder registered before the restart fires after it");
+        Assert.Equal((400L, 600L, 0L, 0L), await again.EarningsAsync(creator.Id, "EUR"));
+
+        // Keys are still recognised and the engine keeps selling from the stock it remembered.
+        (await again.GetAsync($"/api/creators/{creator.Id}/earnings", creator.Key)).Expect(HttpStatusCode.OK);
+        (await again.BuyAsync(code, "after-restart", 5)).Expect(HttpStatusCode.Created);
+        Assert.Equal(20 - 3 - 2 - 5, (await again.ProductAsync(product)).GetProperty("available").GetInt32());
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dataDirectory))
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+    }
+}
