@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication;
 using Vetrina.Api.Auth;
 using Vetrina.Api.Endpoints;
+using Vetrina.Api.Http;
 
 namespace Vetrina.Api;
 
@@ -16,6 +17,7 @@ public static class VetrinaApi
             .AddScheme<ApiKeyOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, o => o.PlatformKey = platformKey);
         services.AddVetrinaAccess();
         services.AddProblemDetails();
+        services.AddExceptionHandler<UnavailableAnswers>();
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
@@ -38,6 +40,7 @@ public static class VetrinaApi
         app.MapLinkEndpoints();
         app.MapCartEndpoints();
         app.MapOrderEndpoints();
+        app.MapClusterEndpoints();
         return app;
     }
 }

@@ -61,6 +61,9 @@ internal sealed class StorageCheck(VetrinaSettings settings) : IHealthCheck
                 case StorageKind.Sqlite:
                     await SqliteDatabase.PingAsync(settings.SqlitePath, cancellationToken);
                     return HealthCheckResult.Healthy("SQLite answers.");
+                case StorageKind.Postgres:
+                    await PostgresDatabase.PingAsync(settings.PostgresConnectionString!, cancellationToken);
+                    return HealthCheckResult.Healthy("PostgreSQL answers.");
                 default:
                     return HealthCheckResult.Healthy("In-memory storage.");
             }

@@ -32,6 +32,9 @@ public static class VetrinaHost
                 o.ServiceId = settings.ServiceId;
             });
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = settings.MinimumReminderPeriod);
+            // Failure detection and call timeouts can be tuned per deployment (the cluster tests shorten them).
+            silo.Services.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Vetrina:Membership"));
+            silo.Services.Configure<SiloMessagingOptions>(builder.Configuration.GetSection("Vetrina:Messaging"));
             silo.UseVetrinaStorage(settings);
         });
 

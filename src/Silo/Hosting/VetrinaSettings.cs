@@ -33,6 +33,12 @@ public sealed class VetrinaSettings
     /// <summary>Port for external Orleans clients.</summary>
     public int GatewayPort { get; set; } = 30000;
 
+    /// <summary>The address other silos and clients use to reach this silo (cluster mode).</summary>
+    public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>The local address the silo and gateway ports listen on (cluster mode).</summary>
+    public string ListenAddress { get; set; } = "127.0.0.1";
+
     /// <summary>The shortest reminder period the silo accepts; lowered only by tests.</summary>
     public TimeSpan MinimumReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
 

@@ -1,13 +1,19 @@
+using System.Net;
+using Orleans.Configuration;
 using Vetrina.Grains.Common;
 using Vetrina.Silo.Hosting;
 
 namespace Vetrina.Silo.Storage;
 
-/// <summary>The single switch between storage kinds: grain state and reminders (and, in cluster mode, membership).</summary>
+/// <summary>
+/// The single switch between storage kinds. <c>sqlite</c> and <c>memory</c> run one silo with localhost
+/// clustering; <c>postgres</c> runs a real cluster: membership, grain state and reminders in PostgreSQL.
+/// </summary>
 public static class StorageSetup
 {
     // Orleans names SQLite "System.Data.SQLite" and loads Microsoft.Data.Sqlite for it.
     public const string SqliteInvariant = "System.Data.SQLite";
+    public const string PostgresInvariant = "Npgsql";
 
     public static ISiloBuilder UseVetrinaStorage(this ISiloBuilder silo, VetrinaSettings settings)
     {
@@ -19,22 +25,45 @@ public static class StorageSetup
                 silo.UseInMemoryReminderService();
                 break;
             case StorageKind.Sqlite:
-                var connectionString = SqliteDatabase.Prepare(settings.SqlitePath);
                 silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, serviceId: settings.ServiceId, clusterId: settings.ClusterId);
-                silo.AddAdoNetGrainStorage(StateStorage.Name, o =>
+                UseAdoNet(silo, SqliteInvariant, SqliteDatabase.Prepare(settings.SqlitePath));
+                break;
+            case StorageKind.Postgres:
+                var connectionString = settings.PostgresConnectionString
+                    ?? throw new InvalidOperationException("Vetrina:PostgresConnectionString is required when Vetrina:Storage is 'postgres'.");
+                PostgresDatabase.Prepare(connectionString);
+                silo.Configure<EndpointOptions>(o =>
                 {
-                    o.Invariant = SqliteInvariant;
+                    o.AdvertisedIPAddress = IPAddress.Parse(settings.AdvertisedAddress);
+                    o.SiloPort = settings.SiloPort;
+                    o.GatewayPort = settings.GatewayPort;
+                    o.SiloListeningEndpoint = new IPEndPoint(IPAddress.Parse(settings.ListenAddress), settings.SiloPort);
+                    o.GatewayListeningEndpoint = new IPEndPoint(IPAddress.Parse(settings.ListenAddress), settings.GatewayPort);
+                });
+                silo.UseAdoNetClustering(o =>
+                {
+                    o.Invariant = PostgresInvariant;
                     o.ConnectionString = connectionString;
                 });
-                silo.UseAdoNetReminderService(o =>
-                {
-                    o.Invariant = SqliteInvariant;
-                    o.ConnectionString = connectionString;
-                });
+                UseAdoNet(silo, PostgresInvariant, connectionString);
                 break;
             default:
-                throw new InvalidOperationException($"Storage '{settings.Storage}' is not supported yet; use 'sqlite' or 'memory'.");
+                throw new InvalidOperationException($"Unknown storage '{settings.Storage}'; use sqlite, memory or postgres.");
         }
         return silo;
+    }
+
+    private static void UseAdoNet(ISiloBuilder silo, string invariant, string connectionString)
+    {
+        silo.AddAdoNetGrainStorage(StateStorage.Name, o =>
+        {
+            o.Invariant = invariant;
+            o.ConnectionString = connectionString;
+        });
+        silo.UseAdoNetReminderService(o =>
+        {
+            o.Invariant = invariant;
+            o.ConnectionString = connectionString;
+        });
     }
 }

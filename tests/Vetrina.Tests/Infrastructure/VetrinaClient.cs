@@ -22,10 +22,13 @@ public sealed record Reply(HttpStatusCode Status, string? ContentType, JsonEleme
 
 public sealed record Party(string Id, string Key);
 
-/// <summary>Speaks Vetrina's HTTP contract; every call goes over a real socket.</summary>
-public sealed class VetrinaClient(Uri address, string platformKey) : IDisposable
+/// <summary>
+/// Speaks Vetrina's HTTP contract; every call goes over a real socket. Given <paramref name="spread"/>, each request
+/// goes to the address it picks (one silo of a cluster after another).
+/// </summary>
+public sealed class VetrinaClient(Uri address, string platformKey, Func<Uri>? spread = null) : IDisposable
 {
-    private readonly HttpClient _http = new(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+    private readonly HttpClient _http = new(Handler(spread)) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
 
     public string PlatformKey { get; } = platformKey;
 
@@ -118,4 +121,20 @@ public sealed class VetrinaClient(Uri address, string platformKey) : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
+
+    private static HttpMessageHandler Handler(Func<Uri>? spread)
+    {
+        var sockets = new SocketsHttpHandler { MaxConnectionsPerServer = 256 };
+        return spread is null ? sockets : new SpreadingHandler(spread) { InnerHandler = sockets };
+    }
+
+    private sealed class SpreadingHandler(Func<Uri> pick) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var target = pick();
+            request.RequestUri = new UriBuilder(request.RequestUri!) { Host = target.Host, Port = target.Port }.Uri;
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
 }

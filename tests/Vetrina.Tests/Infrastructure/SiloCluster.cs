@@ -1,0 +1,124 @@
+namespace Vetrina.Tests.Infrastructure;
+
+/// <summary>
+/// A real Vetrina cluster: several silo processes on loopback sharing one PostgreSQL database for membership,
+/// grain state and reminders. Its client spreads requests over every live silo, so each request may enter
+/// through any of them, as behind an operator's load balancer.
+/// </summary>
+public sealed class SiloCluster : IAsyncDisposable
+{
+    private static readonly TimeSpan ReadyDeadline = TimeSpan.FromSeconds(90);
+    private readonly List<SiloProcess> _silos = [];
+    private readonly string[] _settings;
+    private int _next;
+
+    private SiloCluster(string[] settings)
+    {
+        _settings = settings;
+        Api = new VetrinaClient(new Uri("http://127.0.0.1"), VetrinaServer.PlatformKey, NextAddress);
+    }
+
+    /// <summary>Spreads requests round-robin over the silos that have not been killed.</summary>
+    public VetrinaClient Api { get; }
+
+    public IReadOnlyList<SiloProcess> Silos
+    {
+        get
+        {
+            lock (_silos)
+            {
+                return [.. _silos];
+            }
+        }
+    }
+
+    public static async Task<SiloCluster> StartAsync(int silos, string purpose, params string[] extraSettings)
+    {
+        var connectionString = await TestPostgres.CreateDatabaseAsync(purpose);
+        var cluster = new SiloCluster([
+            "--environment=Production",
+            $"--Vetrina:PlatformKey={VetrinaServer.PlatformKey}",
+            "--Vetrina:Storage=postgres",
+            $"--Vetrina:PostgresConnectionString={connectionString}",
+            $"--Vetrina:ClusterId=cluster-{purpose}",
+            $"--Vetrina:ServiceId=vetrina-{purpose}",
+            "--Vetrina:MinimumReminderPeriod=00:00:01",
+            "--Vetrina:Fulfilment:SettlementCheckInterval=00:00:01",
+            "--Vetrina:Fulfilment:EffectRetryInterval=00:00:01",
+            // Declare a killed silo dead within seconds instead of the production default of about a minute.
+            "--Vetrina:Membership:ProbeTimeout=00:00:01",
+            "--Vetrina:Membership:NumMissedProbesLimit=2",
+            "--Vetrina:Membership:TableRefreshTimeout=00:00:02",
+            "--Vetrina:Membership:IAmAliveTablePublishTimeout=00:00:05",
+            "--Vetrina:Messaging:ResponseTimeout=00:00:10",
+            "--Logging:LogLevel:Default=Warning",
+            .. extraSettings,
+        ]);
+        try
+        {
+            // The first silo creates the schema and the cluster's membership row; the others then join it together.
+            await cluster.AddSiloAsync();
+            await Task.WhenAll(Enumerable.Range(1, silos - 1).Select(_ => cluster.AddSiloAsync()));
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Starts one more silo; once it has joined and is ready, the client sends it requests too.</summary>
+    public async Task<SiloProcess> AddSiloAsync()
+    {
+        var silo = SiloProcess.Start(_settings);
+        try
+        {
+            await silo.WaitUntilReadyAsync(ReadyDeadline);
+        }
+        catch
+        {
+            await silo.DisposeAsync();
+            throw;
+        }
+        lock (_silos)
+        {
+            _silos.Add(silo);
+        }
+        return silo;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Api.Dispose();
+        await Task.WhenAll(Silos.Select(s => s.DisposeAsync().AsTask()));
+    }
+
+    private Uri NextAddress()
+    {
+        var live = Silos.Where(s => !s.HasExited).ToArray();
+        if (live.Length == 0)
+        {
+            throw new InvalidOperationException("No silo of the cluster is running.");
+        }
+        return live[(int)((uint)Interlocked.Increment(ref _next) % live.Length)].Address;
+    }
+}
+
+/// <summary>A three-silo cluster shared by the API tests that run against a cluster.</summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public SiloCluster Cluster { get; private set; } = null!;
+
+    public VetrinaClient Api => Cluster.Api;
+
+    public async Task InitializeAsync() => Cluster = await SiloCluster.StartAsync(3, "api");
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+}
+
+[CollectionDefinition(Name)]
+public sealed class SharedCluster : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "shared three-silo PostgreSQL cluster";
+}
