@@ -1,10 +1,10 @@
 namespace Vetrina.Tests.Api;
 
 /// <summary>The error answers of the contract, route by route: each one problem+json, each one changing nothing.</summary>
-[Collection(SharedServer.Name)]
-public sealed class ContractErrorTests(ServerFixture fixture)
+/// <summary>Runs on one in-memory silo and on a three-silo PostgreSQL cluster (see the nested classes).</summary>
+public abstract class ContractErrorTests(IApiTarget target)
 {
-    private readonly VetrinaClient _api = fixture.Api;
+    private readonly VetrinaClient _api = target.Api;
 
     private static void AssertProblem(Reply reply, HttpStatusCode status)
     {
@@ -164,4 +164,10 @@ public sealed class ContractErrorTests(ServerFixture fixture)
         var openApi = (await _api.GetAsync("/openapi/v1.json", key: null)).Expect(HttpStatusCode.OK);
         Assert.True(openApi.Body.GetProperty("paths").TryGetProperty("/api/links/{code}/buy", out _));
     }
+
+    [Collection(SharedServer.Name)]
+    public sealed class OnOneSilo(ServerFixture fixture) : ContractErrorTests(fixture);
+
+    [Collection(SharedCluster.Name)]
+    public sealed class OnCluster(ClusterFixture fixture) : ContractErrorTests(fixture);
 }

@@ -1,10 +1,10 @@
 namespace Vetrina.Tests.Api;
 
 /// <summary>For every protected route: no key and an unknown key get 401, the key of another tenant is refused.</summary>
-[Collection(SharedServer.Name)]
-public sealed class IsolationTests(ServerFixture fixture) : IAsyncLifetime
+/// <summary>Runs on one in-memory silo and on a three-silo PostgreSQL cluster (see the nested classes).</summary>
+public abstract class IsolationTests(IApiTarget target) : IAsyncLifetime
 {
-    private readonly VetrinaClient _api = fixture.Api;
+    private readonly VetrinaClient _api = target.Api;
     private World _w = null!;
 
     private sealed record World(Party BrandA, Party BrandB, Party CreatorA, Party CreatorB, string ProductA, string CodeA, string OrderA);
@@ -99,4 +99,10 @@ public sealed class IsolationTests(ServerFixture fixture) : IAsyncLifetime
         Assert.False(brand.Body.TryGetProperty("apiKey", out _));
         Assert.DoesNotContain(_w.BrandA.Key, brand.Raw, StringComparison.Ordinal);
     }
+
+    [Collection(SharedServer.Name)]
+    public sealed class OnOneSilo(ServerFixture fixture) : IsolationTests(fixture);
+
+    [Collection(SharedCluster.Name)]
+    public sealed class OnCluster(ClusterFixture fixture) : IsolationTests(fixture);
 }

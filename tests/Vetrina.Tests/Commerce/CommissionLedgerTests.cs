@@ -1,10 +1,10 @@
 namespace Vetrina.Tests.Commerce;
 
 /// <summary>The ledger equals floor(unitPrice × keptQuantity × bps / 10000) summed over order lines, to the minor unit.</summary>
-[Collection(SharedServer.Name)]
-public sealed class CommissionLedgerTests(ServerFixture fixture)
+/// <summary>Runs on one in-memory silo and on a three-silo PostgreSQL cluster (see the nested classes).</summary>
+public abstract class CommissionLedgerTests(IApiTarget target)
 {
-    private readonly VetrinaClient _api = fixture.Api;
+    private readonly VetrinaClient _api = target.Api;
 
     [Fact]
     public async Task Commission_is_frozen_per_line_and_partial_refunds_reverse_exactly_the_formula()
@@ -116,4 +116,10 @@ public sealed class CommissionLedgerTests(ServerFixture fixture)
         Assert.Single(orders.Select(o => o.GetProperty("paymentId").GetString()).Distinct());
         Assert.All(orders, o => Assert.False(o.GetProperty("lines")[0].TryGetProperty("creatorId", out _)));
     }
+
+    [Collection(SharedServer.Name)]
+    public sealed class OnOneSilo(ServerFixture fixture) : CommissionLedgerTests(fixture);
+
+    [Collection(SharedCluster.Name)]
+    public sealed class OnCluster(ClusterFixture fixture) : CommissionLedgerTests(fixture);
 }

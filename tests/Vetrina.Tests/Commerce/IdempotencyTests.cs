@@ -1,9 +1,9 @@
 namespace Vetrina.Tests.Commerce;
 
-[Collection(SharedServer.Name)]
-public sealed class IdempotencyTests(ServerFixture fixture)
+/// <summary>Runs on one in-memory silo and on a three-silo PostgreSQL cluster (see the nested classes).</summary>
+public abstract class IdempotencyTests(IApiTarget target)
 {
-    private readonly VetrinaClient _api = fixture.Api;
+    private readonly VetrinaClient _api = target.Api;
 
     [Fact]
     public async Task The_same_key_sent_concurrently_and_then_again_yields_one_order()
@@ -66,4 +66,10 @@ public sealed class IdempotencyTests(ServerFixture fixture)
         Assert.NotEqual(first.Str("orderId"), second.Str("orderId"));
         Assert.Equal(3, (await _api.ProductAsync(product)).GetProperty("available").GetInt32());
     }
+
+    [Collection(SharedServer.Name)]
+    public sealed class OnOneSilo(ServerFixture fixture) : IdempotencyTests(fixture);
+
+    [Collection(SharedCluster.Name)]
+    public sealed class OnCluster(ClusterFixture fixture) : IdempotencyTests(fixture);
 }

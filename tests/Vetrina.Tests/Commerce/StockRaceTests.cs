@@ -1,9 +1,9 @@
 namespace Vetrina.Tests.Commerce;
 
-[Collection(SharedServer.Name)]
-public sealed class StockRaceTests(ServerFixture fixture)
+/// <summary>Runs on one in-memory silo and on a three-silo PostgreSQL cluster (see the nested classes).</summary>
+public abstract class StockRaceTests(IApiTarget target)
 {
-    private readonly VetrinaClient _api = fixture.Api;
+    private readonly VetrinaClient _api = target.Api;
 
     [Fact]
     public async Task Two_hundred_concurrent_buyers_for_fifty_units_buy_exactly_fifty()
@@ -59,4 +59,10 @@ public sealed class StockRaceTests(ServerFixture fixture)
         Assert.Equal(1000 - 7 * 2, (await _api.ProductAsync(plenty)).GetProperty("available").GetInt32());
         Assert.Equal(0, (await _api.ProductAsync(plenty)).GetProperty("reserved").GetInt32());
     }
+
+    [Collection(SharedServer.Name)]
+    public sealed class OnOneSilo(ServerFixture fixture) : StockRaceTests(fixture);
+
+    [Collection(SharedCluster.Name)]
+    public sealed class OnCluster(ClusterFixture fixture) : StockRaceTests(fixture);
 }

@@ -1,9 +1,9 @@
 namespace Vetrina.Tests.Commerce;
 
-[Collection(SharedServer.Name)]
-public sealed class ViralPathTests(ServerFixture fixture)
+/// <summary>Runs on one in-memory silo and on a three-silo PostgreSQL cluster (see the nested classes).</summary>
+public abstract class ViralPathTests(IApiTarget target)
 {
-    private readonly VetrinaClient _api = fixture.Api;
+    private readonly VetrinaClient _api = target.Api;
 
     [Fact]
     public async Task A_click_then_a_one_tap_buy_pays_the_creator_the_formula_commission()
@@ -24,4 +24,10 @@ public sealed class ViralPathTests(ServerFixture fixture)
         Assert.Equal((1999L * 3 * 1500 / 10000, 0L, 0L, 0L), await _api.EarningsAsync(creator.Id, "EUR"));
         Assert.Equal(7, (await _api.ProductAsync(product)).GetProperty("available").GetInt32());
     }
+
+    [Collection(SharedServer.Name)]
+    public sealed class OnOneSilo(ServerFixture fixture) : ViralPathTests(fixture);
+
+    [Collection(SharedCluster.Name)]
+    public sealed class OnCluster(ClusterFixture fixture) : ViralPathTests(fixture);
 }

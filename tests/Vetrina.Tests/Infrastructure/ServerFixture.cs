@@ -1,7 +1,13 @@
 namespace Vetrina.Tests.Infrastructure;
 
+/// <summary>Where a test's requests go: one silo or a whole cluster; the tests cannot tell the difference.</summary>
+public interface IApiTarget
+{
+    VetrinaClient Api { get; }
+}
+
 /// <summary>One in-memory server shared by a collection of tests that do not move the clock.</summary>
-public sealed class ServerFixture : IAsyncLifetime
+public sealed class ServerFixture : IApiTarget, IAsyncLifetime
 {
     public VetrinaServer Server { get; private set; } = null!;
 

@@ -106,7 +106,7 @@ public sealed class SiloCluster : IAsyncDisposable
 }
 
 /// <summary>A three-silo cluster shared by the API tests that run against a cluster.</summary>
-public sealed class ClusterFixture : IAsyncLifetime
+public sealed class ClusterFixture : IApiTarget, IAsyncLifetime
 {
     public SiloCluster Cluster { get; private set; } = null!;
 
