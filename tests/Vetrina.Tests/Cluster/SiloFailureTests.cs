@@ -1,0 +1,167 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Xunit.Abstractions;
+
+namespace Vetrina.Tests.Cluster;
+
+/// <summary>
+/// Three silo processes share a throwaway PostgreSQL; one is killed with SIGKILL in the middle of a sale. Every
+/// shopper retries a failed call with the same Idempotency-Key until it gets an answer, as the contract tells
+/// platforms to. Afterwards the invariants of product.md hold over everything that was answered.
+/// </summary>
+public sealed class SiloFailureTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const int HotStock = 300;
+    private const int ColdStock = 1_000;
+    private const int Buys = 700;
+    private const int Concurrency = 16;
+    private static readonly TimeSpan ReservationTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan AnswerDeadline = TimeSpan.FromSeconds(120);
+
+    private SiloCluster _cluster = null!;
+
+    public async Task InitializeAsync() => _cluster = await SiloCluster.StartAsync(3, "kill",
+        $"--Vetrina:Checkout:ReservationTimeout={ReservationTimeout:c}",
+        "--Vetrina:Checkout:HoldSweepInterval=00:00:01");
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    [Fact]
+    public async Task A_silo_killed_mid_sale_loses_no_answered_order_oversells_nothing_and_pays_commission_exactly_once()
+    {
+        var api = _cluster.Api;
+        var brand = await api.CreateBrandAsync(defaultCommissionBps: 1500);
+        var hotCreator = await api.CreateCreatorAsync();
+        var otherCreator = await api.CreateCreatorAsync();
+        var hot = new Stocked(await api.CreateProductAsync(brand, priceMinor: 1999, stock: HotStock), HotStock);
+        var hotCode = await api.CreateLinkAsync(hotCreator, hot.ProductId);
+        var cold = new List<(Stocked Product, string Code)>();
+        for (var i = 0; i < 3; i++)
+        {
+            var product = new Stocked(await api.CreateProductAsync(brand, priceMinor: 1000 + 250 * i, stock: ColdStock), ColdStock);
+            cold.Add((product, await api.CreateLinkAsync(otherCreator, product.ProductId)));
+        }
+
+        // Two buys in three go to the hot product; quantities 1–3 so that its stock runs out during the run.
+        var plan = Enumerable.Range(0, Buys).Select(i => i % 3 == 2
+            ? new PlannedBuy($"kill-shopper-{i}", $"key-{i}", cold[i % cold.Count].Code, 1 + i % 2)
+            : new PlannedBuy($"kill-shopper-{i}", $"key-{i}", hotCode, 1 + i % 3)).ToArray();
+
+        var answers = new ConcurrentDictionary<PlannedBuy, Reply>();
+        var failedCalls = 0;
+        var next = -1;
+        var victim = _cluster.Silos[1];
+        var killed = new TaskCompletionSource();
+        var workers = Enumerable.Range(0, Concurrency).Select(_ => Task.Run(async () =>
+        {
+            for (var i = Interlocked.Increment(ref next); i < plan.Length; i = Interlocked.Increment(ref next))
+            {
+                if (i == Buys / 3)
+                {
+                    victim.Kill();
+                    killed.SetResult();
+                }
+                var (reply, failures) = await BuyUntilAnsweredAsync(api, plan[i]);
+                Interlocked.Add(ref failedCalls, failures);
+                answers[plan[i]] = reply;
+            }
+        })).ToArray();
+        await Task.WhenAll(workers);
+        Assert.True(killed.Task.IsCompleted);
+        Assert.True(victim.HasExited);
+
+        // Every answer is final: created, out of stock, or declined. Nothing else reaches a retrying shopper.
+        Assert.All(answers.Values, r => Assert.Contains(r.Status, new[] { HttpStatusCode.Created, HttpStatusCode.Conflict }));
+        var created = answers.Where(a => a.Value.Status == HttpStatusCode.Created).ToDictionary(a => a.Key, a => a.Value);
+
+        // Retrying an answered buy with its key replays the same order: exactly once.
+        foreach (var (buy, reply) in created.Take(40))
+        {
+            var again = (await BuyUntilAnsweredAsync(api, buy)).Reply.Expect(HttpStatusCode.Created);
+            Assert.Equal(reply.Str("orderId"), again.Str("orderId"));
+        }
+
+        // Every order answered 201 is readable and paid, and there is one per answered buy.
+        var orders = new List<JsonElement>();
+        foreach (var reply in created.Values)
+        {
+            var order = await api.OrderAsync(reply.Str("orderId"));
+            Assert.Equal("paid", order.GetProperty("status").GetString());
+            orders.Add(order);
+        }
+        Assert.Equal(created.Count, orders.Select(o => o.GetProperty("orderId").GetString()).Distinct().Count());
+
+        // Stock: once the reservation time has passed nothing stays held, and what is sold is what was answered.
+        foreach (var product in cold.Select(c => c.Product).Prepend(hot))
+        {
+            var view = await Eventually.HoldsAsync(() => api.ProductAsync(product.ProductId), v => v.GetProperty("reserved").GetInt32() == 0,
+                deadline: TimeSpan.FromSeconds(90), because: $"holds on {product.ProductId} are resolved after the reservation time");
+            var sold = view.GetProperty("sold").GetInt32();
+            Assert.Equal(product.Stock, view.GetProperty("available").GetInt32() + sold);
+            Assert.InRange(sold, 0, product.Stock);
+            Assert.Equal(UnitsOrdered(orders, product.ProductId), sold);
+        }
+        var hotView = await api.ProductAsync(hot.ProductId);
+        Assert.Equal(HotStock, hotView.GetProperty("sold").GetInt32() + hotView.GetProperty("available").GetInt32());
+        Assert.True(hotView.GetProperty("available").GetInt32() < 3, "the hot product sells out during the run");
+        Assert.Contains(answers.Values, r => r.Status == HttpStatusCode.Conflict);
+
+        // Every creator's ledger equals the formula over its orders, paid once (effects reach ledgers asynchronously).
+        foreach (var creator in new[] { hotCreator, otherCreator })
+        {
+            var expected = orders.SelectMany(o => o.GetProperty("lines").EnumerateArray())
+                .Where(l => l.TryGetProperty("creatorId", out var c) && c.GetString() == creator.Id)
+                .Sum(l => l.GetProperty("unitPriceMinor").GetInt64() * l.GetProperty("quantity").GetInt64() * 1500 / 10_000);
+            Assert.True(expected > 0);
+            await Eventually.HoldsAsync(() => api.EarningsAsync(creator.Id, "EUR"), e => e == (expected, 0L, 0L, 0L),
+                deadline: TimeSpan.FromSeconds(60), because: $"creator {creator.Id} earns {expected} pending");
+        }
+
+        // The kill really hit the load: some calls failed and were retried with their keys.
+        output.WriteLine($"{created.Count} orders, {answers.Count - created.Count} refused for stock, {failedCalls} failed calls retried, " +
+            $"hot product sold {hotView.GetProperty("sold").GetInt32()} of {HotStock}");
+        Assert.True(failedCalls > 0, "no call failed: the silo died outside the load");
+    }
+
+    /// <summary>Sends the buy until it gets a final answer, retrying 5xx and broken connections with the same key.</summary>
+    private static async Task<(Reply Reply, int Failures)> BuyUntilAnsweredAsync(VetrinaClient api, PlannedBuy buy)
+    {
+        var failures = 0;
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                var reply = await api.BuyAsync(buy.Code, buy.ShopperId, buy.Quantity, buy.IdempotencyKey);
+                if ((int)reply.Status < 500)
+                {
+                    return (reply, failures);
+                }
+                Assert.True(reply.IsProblem, reply.Raw);
+            }
+            catch (HttpRequestException)
+            {
+                // The connection died with the silo: the request may or may not have been applied.
+            }
+            catch (TaskCanceledException)
+            {
+                // The client gave up waiting: same as above.
+            }
+            failures++;
+            if (deadline.Elapsed > AnswerDeadline)
+            {
+                throw new TimeoutException($"{buy} got no final answer in {AnswerDeadline} ({failures} failed calls).");
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(100));
+        }
+    }
+
+    private static long UnitsOrdered(IEnumerable<JsonElement> orders, string productId) =>
+        orders.SelectMany(o => o.GetProperty("lines").EnumerateArray())
+            .Where(l => l.GetProperty("productId").GetString() == productId)
+            .Sum(l => l.GetProperty("quantity").GetInt64());
+
+    private sealed record Stocked(string ProductId, int Stock);
+
+    private sealed record PlannedBuy(string ShopperId, string IdempotencyKey, string Code, int Quantity);
+}
