@@ -1,0 +1,25 @@
+namespace Vetrina.Tests.Api;
+
+/// <summary>The operator's cluster view is for the platform key only.</summary>
+[Collection(SharedServer.Name)]
+public sealed class OperatorAccessTests(ServerFixture fixture)
+{
+    private readonly VetrinaClient _api = fixture.Api;
+
+    [Fact]
+    public async Task Only_the_platform_key_reads_the_cluster_view()
+    {
+        var brand = await _api.CreateBrandAsync();
+        var creator = await _api.CreateCreatorAsync();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _api.GetAsync("/api/cluster", key: null)).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _api.GetAsync("/api/cluster", key: "not-a-key")).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await _api.GetAsync("/api/cluster", key: brand.Key)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await _api.GetAsync("/api/cluster", key: creator.Key)).Status);
+
+        var silos = (await _api.GetAsync("/api/cluster")).Expect(HttpStatusCode.OK).Body.GetProperty("silos");
+        var silo = Assert.Single(silos.EnumerateArray());
+        Assert.Equal("active", silo.GetProperty("status").GetString());
+        Assert.True(silo.GetProperty("vetrinaActivations").GetInt32() > 0, "the brand and creator grains live on the one silo");
+    }
+}
