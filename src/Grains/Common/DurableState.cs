@@ -18,4 +18,19 @@ public static class DurableState
             throw;
         }
     }
+
+    /// <summary>
+    /// A group commit of this state for a reentrant grain. <paramref name="capturePublication"/> runs as each write
+    /// starts and returns what to publish once that write is durable, so reads show durable state only.
+    /// </summary>
+    public static GroupCommit GroupCommit<T>(this IPersistentState<T> state, IGrainBase grain, GroupCommitOptions options,
+        Func<Action> capturePublication) =>
+        new(async () =>
+            {
+                var publish = capturePublication();
+                await state.WriteStateAsync();
+                publish();
+            },
+            options.Enabled,
+            () => grain.GrainContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationError, "group commit write failed")));
 }

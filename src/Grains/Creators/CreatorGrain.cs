@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Vetrina.Grains.Catalog;
 using Vetrina.Grains.Common;
 using Vetrina.Grains.Links;
@@ -13,13 +14,25 @@ public sealed class CreatorState
     [Id(3)] public AppliedOperations Applied { get; set; } = new();
 }
 
-/// <summary>A creator: profile, key hash and the commission ledger that orders feed exactly once.</summary>
+/// <summary>
+/// A creator: profile, key hash and the commission ledger that orders feed exactly once. A viral creator's ledger
+/// takes an entry per sale, so the grain is reentrant and its writes are group-committed.
+/// </summary>
+[Reentrant]
 public sealed class CreatorGrain(
     [PersistentState("creator", StateStorage.Name)] IPersistentState<CreatorState> state,
-    CommerceClock clock) : Grain, ICreatorGrain
+    CommerceClock clock,
+    IOptions<GroupCommitOptions> groupCommit) : Grain, ICreatorGrain
 {
     private const int LinkCodeAttempts = 5;
     private IReadOnlyList<CommissionBalance> _publishedEarnings = [];
+    private GroupCommit? _commit;
+
+    private GroupCommit Commit => _commit ??= state.GroupCommit(this, groupCommit.Value, () =>
+    {
+        var earnings = state.State.Ledger.Snapshot();
+        return () => _publishedEarnings = earnings;
+    });
 
     private string CreatorId => this.GetPrimaryKeyString();
 
@@ -41,7 +54,7 @@ public sealed class CreatorGrain(
         }
         state.State.Creator = new CreatorView(CreatorId, registration.Handle, registration.Followers, registration.ShopperId, clock.UtcNow);
         state.State.ApiKeyHash = registration.ApiKeyHash;
-        await state.SaveAsync(this);
+        await Commit.DurableAsync();
         return Outcome<CreatorView>.Ok(state.State.Creator);
     }
 
@@ -84,13 +97,14 @@ public sealed class CreatorGrain(
     {
         if (state.State.Applied.Contains(entry.OperationId))
         {
+            // Applied in memory, perhaps not yet durable: answer only once it is.
+            await Commit.SettledAsync();
             return;
         }
         state.State.Ledger.Apply(entry);
         state.State.Applied.Record(entry.OperationId, clock.UtcNow);
         state.State.Applied.PruneOlderThan(clock.UtcNow - AppliedOperations.Retention);
-        await state.SaveAsync(this);
-        _publishedEarnings = state.State.Ledger.Snapshot();
+        await Commit.DurableAsync();
     }
 
     public Task ForgetOperationsAsync(string[] operationIds)

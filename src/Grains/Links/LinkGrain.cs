@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Vetrina.Grains.Common;
 
 namespace Vetrina.Grains.Links;
@@ -15,18 +16,31 @@ public sealed class LinkState
     [Id(7)] public AppliedOperations Applied { get; set; } = new();
 }
 
-/// <summary>A short code tying one creator to one product: counts clicks and the sales they drive.</summary>
+/// <summary>
+/// A short code tying one creator to one product: counts clicks and the sales they drive. A viral link takes
+/// every click and sale of a video, so it is reentrant and its writes are group-committed: each change is made
+/// in memory in one turn and answered once a batched write containing it is durable.
+/// </summary>
+[Reentrant]
 public sealed class LinkGrain(
     [PersistentState("link", StateStorage.Name)] IPersistentState<LinkState> state,
-    CommerceClock clock) : Grain, ILinkGrain
+    CommerceClock clock,
+    IOptions<GroupCommitOptions> groupCommit) : Grain, ILinkGrain
 {
     private LinkState S => state.State;
     private string Code => this.GetPrimaryKeyString();
     private LinkStats _publishedStats = new(0, 0, 0, 0, 0, 0);
+    private GroupCommit? _commit;
+
+    private GroupCommit Commit => _commit ??= state.GroupCommit(this, groupCommit.Value, () =>
+    {
+        var stats = Stats();
+        return () => _publishedStats = stats;
+    });
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        PublishStats();
+        _publishedStats = Stats();
         return Task.CompletedTask;
     }
 
@@ -37,7 +51,7 @@ public sealed class LinkGrain(
             return Failure.Conflict($"Link code '{Code}' is taken.");
         }
         S.Definition = definition;
-        await state.SaveAsync(this);
+        await Commit.DurableAsync();
         return Outcome<LinkView>.Ok(View());
     }
 
@@ -65,8 +79,7 @@ public sealed class LinkGrain(
         var now = clock.UtcNow;
         S.Clicks++;
         S.Shoppers.Add(shopperId);
-        await state.SaveAsync(this);
-        PublishStats();
+        await Commit.DurableAsync();
         return Outcome<Click>.Ok(new Click(Code, link.ProductId, link.CreatorId, link.CreatorShopperId, now,
             now.AddHours(link.AttributionWindowHours)));
     }
@@ -75,6 +88,8 @@ public sealed class LinkGrain(
     {
         if (S.Applied.Contains(entry.OperationId))
         {
+            // Applied in memory, perhaps not yet durable: answer only once it is.
+            await Commit.SettledAsync();
             return;
         }
         S.Orders += entry.OrdersDelta;
@@ -83,8 +98,7 @@ public sealed class LinkGrain(
         S.CommissionMinor += entry.CommissionDelta;
         S.Applied.Record(entry.OperationId, clock.UtcNow);
         S.Applied.PruneOlderThan(clock.UtcNow - AppliedOperations.Retention);
-        await state.SaveAsync(this);
-        PublishStats();
+        await Commit.DurableAsync();
     }
 
     public Task ForgetOperationsAsync(string[] operationIds)
@@ -95,6 +109,6 @@ public sealed class LinkGrain(
 
     private LinkView View() => new(Code, S.Definition!.ProductId, S.Definition.CreatorId, Active: true);
 
-    private void PublishStats() =>
-        _publishedStats = new LinkStats(S.Clicks, S.Shoppers.Estimate(), S.Orders, S.Units, S.GmvMinor, S.CommissionMinor);
+    private LinkStats Stats() =>
+        new(S.Clicks, S.Shoppers.Estimate(), S.Orders, S.Units, S.GmvMinor, S.CommissionMinor);
 }

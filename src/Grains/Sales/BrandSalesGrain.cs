@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Vetrina.Grains.Common;
 
 namespace Vetrina.Grains.Sales;
@@ -10,15 +11,25 @@ public sealed class BrandSalesState
     [Id(2)] public AppliedOperations Applied { get; set; } = new();
 }
 
+/// <summary>A brand's sales by product and by creator; every sale of the brand lands here, so writes are group-committed.</summary>
+[Reentrant]
 public sealed class BrandSalesGrain(
     [PersistentState("brand-sales", StateStorage.Name)] IPersistentState<BrandSalesState> state,
-    CommerceClock clock) : Grain, IBrandSalesGrain
+    CommerceClock clock,
+    IOptions<GroupCommitOptions> groupCommit) : Grain, IBrandSalesGrain
 {
     private SalesReport _published = new([], []);
+    private GroupCommit? _commit;
+
+    private GroupCommit Commit => _commit ??= state.GroupCommit(this, groupCommit.Value, () =>
+    {
+        var report = Report();
+        return () => _published = report;
+    });
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        Publish();
+        _published = Report();
         return Task.CompletedTask;
     }
 
@@ -27,6 +38,8 @@ public sealed class BrandSalesGrain(
         var s = state.State;
         if (s.Applied.Contains(entry.OperationId))
         {
+            // Applied in memory, perhaps not yet durable: answer only once it is.
+            await Commit.SettledAsync();
             return;
         }
         foreach (var delta in entry.ProductDeltas)
@@ -47,8 +60,7 @@ public sealed class BrandSalesGrain(
         }
         s.Applied.Record(entry.OperationId, clock.UtcNow);
         s.Applied.PruneOlderThan(clock.UtcNow - AppliedOperations.Retention);
-        await state.SaveAsync(this);
-        Publish();
+        await Commit.DurableAsync();
     }
 
     public Task ForgetOperationsAsync(string[] operationIds)
@@ -59,8 +71,8 @@ public sealed class BrandSalesGrain(
 
     public Task<SalesReport> GetReportAsync() => Task.FromResult(_published);
 
-    private void Publish() =>
-        _published = new SalesReport(
+    private SalesReport Report() =>
+        new(
             state.State.ByProduct.Values.OrderBy(p => p.ProductId, StringComparer.Ordinal).ToArray(),
             state.State.ByCreator.Values.OrderBy(c => c.CreatorId, StringComparer.Ordinal).ToArray());
 }

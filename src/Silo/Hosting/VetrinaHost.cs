@@ -23,6 +23,7 @@ public static class VetrinaHost
         builder.Services.AddSingleton<IPaymentGateway, BuiltInPaymentGateway>();
         builder.Services.Configure<CheckoutOptions>(builder.Configuration.GetSection("Vetrina:Checkout"));
         builder.Services.Configure<FulfilmentOptions>(builder.Configuration.GetSection("Vetrina:Fulfilment"));
+        builder.Services.Configure<GroupCommitOptions>(o => o.Enabled = builder.Configuration.GetValue("Vetrina:GroupCommit", defaultValue: true));
 
         builder.UseOrleans(silo =>
         {
