@@ -17,6 +17,8 @@ public static class VetrinaApi
             .AddScheme<ApiKeyOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, o => o.PlatformKey = platformKey);
         services.AddVetrinaAccess();
         services.AddProblemDetails();
+        // Development would otherwise throw on a malformed body and answer 500: bad input is 400 everywhere.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
         services.AddExceptionHandler<UnavailableAnswers>();
         services.ConfigureHttpJsonOptions(o =>
         {
