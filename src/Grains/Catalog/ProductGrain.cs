@@ -37,7 +37,8 @@ public sealed class ProductGrain(
     {
         if (S.Definition is not null)
         {
-            return S.Definition == definition ? Outcome<ProductView>.Ok(_published!) : Failure.Conflict($"SKU '{definition.Sku}' already exists for this brand.");
+            // Every repeat is a conflict, an identical one too: api-v1 has no idempotent product creation.
+            return Failure.Conflict($"SKU '{definition.Sku}' already exists for this brand.");
         }
         S.Definition = definition;
         S.Title = definition.Title;
