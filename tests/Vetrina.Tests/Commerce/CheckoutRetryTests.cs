@@ -57,6 +57,27 @@ public sealed class CheckoutRetryTests : IAsyncLifetime
         await AssertStockAsync(product, available: 3, reserved: 0, sold: 0);
     }
 
+    [Fact]
+    public async Task A_hold_of_an_earlier_attempt_on_a_product_no_longer_in_the_cart_is_released_not_sold()
+    {
+        var brand = await _api.CreateBrandAsync();
+        var kept = await _api.CreateProductAsync(brand, stock: 10);
+        var dropped = await _api.CreateProductAsync(brand, stock: 10);
+        var (shopper, key) = ("retry-dropped-" + Guid.NewGuid(), "key-" + Guid.NewGuid());
+        await HoldAsFirstAttemptAsync(shopper, key, kept, 1);
+        await HoldAsFirstAttemptAsync(shopper, key, dropped, 2);
+
+        await _api.PutInCartAsync(shopper, kept, 1);
+        (await _api.CheckoutAsync(shopper, key)).Expect(HttpStatusCode.Created);
+        // Only now, with the checkout completed, do the holds go stale and the sweep ask the checkout about them.
+        _clock.Advance(TimeSpan.FromMinutes(5));
+
+        await Eventually.HoldsAsync(() => _api.ProductAsync(dropped), p => p.GetProperty("reserved").GetInt32() == 0,
+            because: "the sweep resolves the stale hold of the dropped product");
+        await AssertStockAsync(dropped, available: 10, reserved: 0, sold: 0);
+        await AssertStockAsync(kept, available: 9, reserved: 0, sold: 1);
+    }
+
     private async Task HoldAsFirstAttemptAsync(string shopper, string key, string productId, int quantity)
     {
         var checkoutId = CheckoutIds.For(shopper, key);
