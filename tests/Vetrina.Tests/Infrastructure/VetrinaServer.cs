@@ -31,8 +31,9 @@ public sealed class VetrinaServer : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <param name="settings">Extra configuration, for example <c>["Vetrina:Checkout:HoldSweepInterval"] = "00:00:00.2"</c>.</param>
+    /// <param name="faults">A switch that interrupts chosen grain state writes (memory storage only).</param>
     public static async Task<VetrinaServer> StartAsync(string storage = "memory", string? dataDirectory = null, FakeTimeProvider? clock = null,
-        string environment = "Production", IReadOnlyDictionary<string, string>? settings = null)
+        string environment = "Production", IReadOnlyDictionary<string, string>? settings = null, StorageFaults? faults = null)
     {
         var args = new List<string>
         {
@@ -57,6 +58,14 @@ public sealed class VetrinaServer : IAsyncDisposable
         if (clock is not null)
         {
             builder.Services.AddSingleton(new CommerceClock(clock));
+        }
+        if (faults is not null)
+        {
+            if (storage != "memory")
+            {
+                throw new ArgumentException("Storage faults are injected in front of the memory storage only.", nameof(faults));
+            }
+            faults.Install(builder.Services);
         }
         var app = builder.Build().UseVetrina();
         await app.StartAsync();
