@@ -128,11 +128,13 @@ public sealed class ProductGrain(
         {
             return new Failure(FailureKind.Conflict, "Not enough stock", $"Product '{ProductId}' has {free} units available; {quantity} requested.");
         }
+        // Armed before the write: a hold that became durable just before a crash must still be swept. If the write
+        // fails instead, the reminder finds no hold and unregisters itself.
+        await EnsureSweepingAsync();
         S.Available = free - quantity;
         S.Reserved += quantity - (earlier?.Quantity ?? 0);
         S.Holds[checkoutId] = new StockHold { Quantity = quantity, ExpiresAt = expiresAt };
         await SaveAsync();
-        await EnsureSweepingAsync();
         return Outcome<ProductQuote>.Ok(Quote());
     }
 
