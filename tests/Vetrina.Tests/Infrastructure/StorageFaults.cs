@@ -16,8 +16,6 @@ public sealed class StorageFaults
 
     public void InterruptAfterNextWrite(GrainId grain) => _armed[grain] = 0;
 
-    public bool IsArmed(GrainId grain) => _armed.ContainsKey(grain);
-
     private bool Fire(GrainId grain) => _armed.TryRemove(grain, out _);
 
     /// <summary>Puts the fault switch in front of the engine's grain storage.</summary>
