@@ -6,10 +6,18 @@ public static class DurableState
     /// Writes the state; when the write fails the grain deactivates so that its next activation reloads what is
     /// really durable instead of serving memory that storage never accepted.
     /// </summary>
-    public static async Task SaveAsync<T>(this IPersistentState<T> state, IGrainBase grain)
+    /// <param name="beforeWrite">
+    /// What must exist before the state is durable, such as the reminder that finishes the work the state promises.
+    /// When it fails nothing is written and the grain deactivates just the same.
+    /// </param>
+    public static async Task SaveAsync<T>(this IPersistentState<T> state, IGrainBase grain, Func<Task>? beforeWrite = null)
     {
         try
         {
+            if (beforeWrite is not null)
+            {
+                await beforeWrite();
+            }
             await state.WriteStateAsync();
         }
         catch

@@ -13,6 +13,7 @@ namespace Vetrina.Grains.Orders;
 /// One brand's part of a checkout, through fulfilment, refunds and settlement. Each change is written together
 /// with the effects it has on ledgers, stats and stock (an outbox), then the effects are delivered; a crash in
 /// between only delays them. A reminder ends the return window without any request, also after restarts.
+/// Each reminder is registered before the write that needs it, so that no interruption leaves work without one.
 /// </summary>
 public sealed class OrderGrain(
     [PersistentState("order", StateStorage.Name)] IPersistentState<OrderState> state,
@@ -24,11 +25,19 @@ public sealed class OrderGrain(
     private const string ReturnWindowReminder = "return-window";
     private const string EffectsReminder = "effects";
 
+    private bool _settlementScheduled;
+    private bool _effectsRetryScheduled;
+
     private OrderState S => state.State;
     private string OrderId => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        if (S.Status == OrderStatus.Delivered)
+        {
+            // Also repairs an order delivered before its reminder was registered first.
+            await EnsureSettlementScheduledAsync();
+        }
         if (S.Outbox.Count > 0)
         {
             await DeliverOutboxAsync();
@@ -44,7 +53,7 @@ public sealed class OrderGrain(
                 S.Draft = draft;
                 S.Status = OrderStatus.Paid;
                 S.RefundedQuantities = new int[draft.Lines.Count];
-            });
+            }, placedAgainUntilDone: true);
         }
         else if (S.Outbox.Count > 0)
         {
@@ -112,6 +121,7 @@ public sealed class OrderGrain(
         }
         if (S.Status == OrderStatus.Delivered)
         {
+            await EnsureSettlementScheduledAsync();
             return Outcome<OrderView>.Ok(View());
         }
         if (S.Status != OrderStatus.Shipped)
@@ -119,13 +129,16 @@ public sealed class OrderGrain(
             return Failure.Conflict($"An order that is {Describe(S.Status)} cannot be delivered; ship it first.");
         }
         var now = clock.UtcNow;
+        var returnWindowEndsAt = now.AddDays(S.Draft!.ReturnWindowDays);
+        // Before the write: once Delivered is durable nothing else registers it. Should the write fail, the reminder
+        // finds the order not delivered and unregisters itself.
+        await ScheduleSettlementAsync(returnWindowEndsAt);
         await ChangeAsync(() =>
         {
             S.Status = OrderStatus.Delivered;
             S.DeliveredAt = now;
-            S.ReturnWindowEndsAt = now.AddDays(S.Draft!.ReturnWindowDays);
+            S.ReturnWindowEndsAt = returnWindowEndsAt;
         });
-        await ScheduleSettlementAsync();
         return Outcome<OrderView>.Ok(View());
     }
 
@@ -202,6 +215,7 @@ public sealed class OrderGrain(
                 await DeliverOutboxAsync();
                 if (S.Outbox.Count == 0)
                 {
+                    _effectsRetryScheduled = false;
                     await UnregisterAsync(EffectsReminder);
                 }
                 break;
@@ -222,27 +236,57 @@ public sealed class OrderGrain(
                 S.CompletedAt = clock.UtcNow;
             });
         }
+        _settlementScheduled = false;
         await UnregisterAsync(ReturnWindowReminder);
     }
 
-    private async Task ScheduleSettlementAsync()
+    private async Task ScheduleSettlementAsync(DateTimeOffset returnWindowEndsAt)
     {
         var interval = options.Value.SettlementCheckInterval;
-        var remaining = S.ReturnWindowEndsAt!.Value - clock.UtcNow;
+        var remaining = returnWindowEndsAt - clock.UtcNow;
         var due = remaining < interval ? remaining : interval;
         await this.RegisterOrUpdateReminder(ReturnWindowReminder, due < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : due, interval);
+        _settlementScheduled = true;
+    }
+
+    private async Task EnsureSettlementScheduledAsync()
+    {
+        if (!_settlementScheduled && await this.GetReminder(ReturnWindowReminder) is null)
+        {
+            await ScheduleSettlementAsync(S.ReturnWindowEndsAt!.Value);
+        }
+        _settlementScheduled = true;
+    }
+
+    /// <summary>
+    /// The reminder that retries the outbox. It stays until a tick finds the outbox empty, which keeps its removal
+    /// off the request that delivered the effects.
+    /// </summary>
+    private async Task EnsureEffectsRetryAsync()
+    {
+        if (_effectsRetryScheduled)
+        {
+            return;
+        }
+        var retry = options.Value.EffectRetryInterval;
+        await this.RegisterOrUpdateReminder(EffectsReminder, retry, retry);
+        _effectsRetryScheduled = true;
     }
 
     private string EffectPrefix => $"{OrderId}/{S.Revision}";
 
-    private Task ChangeAsync(Action change) => ChangeAsync(() =>
+    private Task ChangeAsync(Action change, bool placedAgainUntilDone = false) => ChangeAsync(() =>
     {
         change();
         return [];
-    });
+    }, placedAgainUntilDone);
 
     /// <summary>Applies a change, writes it with its effects in one state write, then delivers the effects.</summary>
-    private async Task ChangeAsync(Func<IEnumerable<OrderEffect>> change)
+    /// <param name="placedAgainUntilDone">
+    /// The placement of the order: its checkout keeps its stock holds until every order is placed, and their sweep
+    /// places again, which delivers what is left. So placing, the hot path, needs no reminder of its own.
+    /// </param>
+    private async Task ChangeAsync(Func<IEnumerable<OrderEffect>> change, bool placedAgainUntilDone = false)
     {
         var before = OrderAccounting.Of(S);
         var extra = change().ToList();
@@ -250,7 +294,9 @@ public sealed class OrderGrain(
         S.Outbox.AddRange(OrderAccounting.Difference(before, after, EffectPrefix, S.Draft!.BrandId, S.Draft.Currency));
         S.Outbox.AddRange(extra);
         S.Revision++;
-        await state.SaveAsync(this);
+        // The retry reminder exists before the effects are durable: if this grain stops right after the write,
+        // the reminder brings it back to deliver them even when no request ever calls this order again.
+        await state.SaveAsync(this, S.Outbox.Count > 0 && !placedAgainUntilDone ? EnsureEffectsRetryAsync : null);
         await DeliverOutboxAsync();
     }
 
@@ -268,8 +314,7 @@ public sealed class OrderGrain(
         catch (Exception exception)
         {
             logger.EffectsDeferred(exception, OrderId);
-            var retry = options.Value.EffectRetryInterval;
-            await this.RegisterOrUpdateReminder(EffectsReminder, retry, retry);
+            await EnsureEffectsRetryAsync();
             return;
         }
         S.Outbox.RemoveAll(e => effects.Contains(e));

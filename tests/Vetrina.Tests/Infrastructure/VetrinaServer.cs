@@ -30,12 +30,15 @@ public sealed class VetrinaServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<VetrinaServer> StartAsync(string storage = "memory", string? dataDirectory = null, FakeTimeProvider? clock = null)
+    /// <param name="settings">Extra configuration, for example <c>["Vetrina:Checkout:HoldSweepInterval"] = "00:00:00.2"</c>.</param>
+    /// <param name="faults">A switch that interrupts chosen grain state writes (memory storage only).</param>
+    public static async Task<VetrinaServer> StartAsync(string storage = "memory", string? dataDirectory = null, FakeTimeProvider? clock = null,
+        string environment = "Production", IReadOnlyDictionary<string, string>? settings = null, StorageFaults? faults = null)
     {
         var args = new List<string>
         {
             "--urls=http://127.0.0.1:0",
-            "--environment=Production",
+            $"--environment={environment}",
             $"--Vetrina:PlatformKey={PlatformKey}",
             $"--Vetrina:Storage={storage}",
             $"--Vetrina:SiloPort={FreePort()}",
@@ -50,10 +53,19 @@ public sealed class VetrinaServer : IAsyncDisposable
         {
             args.Add($"--Vetrina:DataDirectory={dataDirectory}");
         }
+        args.AddRange((settings ?? new Dictionary<string, string>()).Select(s => $"--{s.Key}={s.Value}"));
         var builder = VetrinaHost.CreateBuilder([.. args]);
         if (clock is not null)
         {
             builder.Services.AddSingleton(new CommerceClock(clock));
+        }
+        if (faults is not null)
+        {
+            if (storage != "memory")
+            {
+                throw new ArgumentException("Storage faults are injected in front of the memory storage only.", nameof(faults));
+            }
+            faults.Install(builder.Services);
         }
         var app = builder.Build().UseVetrina();
         await app.StartAsync();

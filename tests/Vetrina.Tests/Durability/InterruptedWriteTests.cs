@@ -1,0 +1,87 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Vetrina.Grains.Catalog;
+using Vetrina.Grains.Orders;
+
+namespace Vetrina.Tests.Durability;
+
+/// <summary>
+/// A grain interrupted right after a state write (its silo dies, or the next step throws) must not strand the
+/// work that write promised: the reminder that finishes it has to exist before the write, not after it.
+/// </summary>
+public sealed class InterruptedWriteTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
+    private readonly StorageFaults _faults = new();
+    private VetrinaServer _server = null!;
+    private VetrinaClient _api = null!;
+    private IGrainFactory _grains = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await VetrinaServer.StartAsync("memory", clock: _clock, faults: _faults,
+            settings: new Dictionary<string, string> { ["Vetrina:Checkout:HoldSweepInterval"] = "00:00:00.100" });
+        _api = _server.Api;
+        _grains = _server.Services.GetRequiredService<IGrainFactory>();
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task A_delivery_interrupted_after_its_write_still_settles_when_the_return_window_ends()
+    {
+        var brand = await _api.CreateBrandAsync(defaultCommissionBps: 1000, returnWindowDays: 14);
+        var creator = await _api.CreateCreatorAsync();
+        var code = await _api.CreateLinkAsync(creator, await _api.CreateProductAsync(brand, priceMinor: 3000));
+        var orderId = (await _api.BuyAsync(code, "interrupted-delivery")).Expect(HttpStatusCode.Created).Str("orderId");
+        (await _api.PostAsync($"/api/orders/{orderId}/ship", null, brand.Key)).Expect(HttpStatusCode.OK);
+
+        _faults.InterruptAfterNextWrite(_grains.GetGrain<IOrderGrain>(orderId).GetGrainId());
+        Assert.NotEqual(HttpStatusCode.OK, (await _api.PostAsync($"/api/orders/{orderId}/deliver", null, brand.Key)).Status);
+        Assert.Equal("delivered", (await _api.PostAsync($"/api/orders/{orderId}/deliver", null, brand.Key)).Expect(HttpStatusCode.OK).Str("status"));
+        _clock.Advance(TimeSpan.FromDays(14) + TimeSpan.FromSeconds(1));
+
+        await Eventually.HoldsAsync(() => _api.OrderAsync(orderId), o => o.GetProperty("status").GetString() == "completed", Deadline,
+            because: "the settlement reminder exists although the delivery was interrupted right after its write");
+        Assert.Equal((0L, 300L, 0L, 0L), await _api.EarningsAsync(creator.Id, "EUR"));
+    }
+
+    [Fact]
+    public async Task The_effects_of_a_cancellation_interrupted_after_its_write_are_delivered_without_another_request_to_the_order()
+    {
+        var brand = await _api.CreateBrandAsync(defaultCommissionBps: 1000);
+        var product = await _api.CreateProductAsync(brand, priceMinor: 1000, stock: 10);
+        var creator = await _api.CreateCreatorAsync();
+        var code = await _api.CreateLinkAsync(creator, product);
+        var orderId = (await _api.BuyAsync(code, "interrupted-cancel", 3)).Expect(HttpStatusCode.Created).Str("orderId");
+
+        _faults.InterruptAfterNextWrite(_grains.GetGrain<IOrderGrain>(orderId).GetGrainId());
+        Assert.NotEqual(HttpStatusCode.OK, (await _api.PostAsync($"/api/orders/{orderId}/cancel", null)).Status);
+
+        await Eventually.HoldsAsync(() => _api.ProductAsync(product), p => p.GetProperty("available").GetInt32() == 10, Deadline,
+            because: "the outbox of the written cancellation is delivered by its reminder");
+        Assert.Equal((0L, 0L, 0L, 300L), await Eventually.HoldsAsync(() => _api.EarningsAsync(creator.Id, "EUR"), e => e.Reversed == 300, Deadline));
+    }
+
+    [Fact]
+    public async Task A_hold_interrupted_after_its_write_is_swept_and_returned_to_stock()
+    {
+        var product = await _api.CreateProductAsync(await _api.CreateBrandAsync(), stock: 5);
+        var code = await _api.CreateLinkAsync(await _api.CreateCreatorAsync(), product);
+
+        var grain = _grains.GetGrain<IProductGrain>(product).GetGrainId();
+
+        _faults.InterruptAfterNextWrite(grain);
+        Assert.NotEqual(HttpStatusCode.Created, (await _api.BuyAsync(code, "interrupted-hold", 2)).Status);
+
+        // Nothing has called the product since its write: after a crash only this reminder would bring it back.
+        Assert.NotNull(await _server.Services.GetRequiredService<IReminderTable>().ReadRow(grain, "holds"));
+        Assert.Equal(2, (await _api.ProductAsync(product)).GetProperty("reserved").GetInt32());
+        _clock.Advance(TimeSpan.FromMinutes(5));
+
+        var view = await Eventually.HoldsAsync(() => _api.ProductAsync(product), p => p.GetProperty("reserved").GetInt32() == 0, Deadline,
+            because: "the hold's sweep exists although the hold was interrupted right after its write");
+        Assert.Equal((5, 0), (view.GetProperty("available").GetInt32(), view.GetProperty("sold").GetInt32()));
+    }
+}
