@@ -9,24 +9,36 @@ namespace Vetrina.Grains.Catalog;
 /// One sellable item: its terms and its stock. Stock moves only through holds that a checkout confirms or
 /// releases, so units sold can never exceed units stocked. A timer (while active) and a reminder (across
 /// restarts) ask the coordinator of any hold left unfinished to resolve it.
+/// A viral product takes every buy of a video, so it is reentrant: each call checks and changes the stock in one
+/// turn (no await in between, so no call sees another's half-done change) and is answered once a group-committed
+/// write holding its change is durable. Reads return the last durable view.
 /// </summary>
+[Reentrant]
 public sealed class ProductGrain(
     [PersistentState("product", StateStorage.Name)] IPersistentState<ProductState> state,
     CommerceClock clock,
     IOptions<CheckoutOptions> options,
+    IOptions<GroupCommitOptions> groupCommit,
     ILogger<ProductGrain> logger) : Grain, IProductGrain, IRemindable
 {
     private const string RecoveryReminder = "holds";
     private ProductView? _published;
     private IGrainTimer? _sweepTimer;
-    private bool _reminderRegistered;
+    private Task? _reminderRegistration;
+    private GroupCommit? _commit;
+
+    private GroupCommit Commit => _commit ??= state.GroupCommit(this, groupCommit.Value, () =>
+    {
+        var view = View();
+        return () => _published = view;
+    });
 
     private ProductState S => state.State;
     private string ProductId => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        Publish();
+        _published = View();
         if (S.Holds.Count > 0)
         {
             await EnsureSweepingAsync();
@@ -47,7 +59,7 @@ public sealed class ProductGrain(
         S.Status = ProductStatus.Active;
         S.Stocked = definition.Stock;
         S.Available = definition.Stock;
-        await SaveAsync();
+        await Commit.DurableAsync();
         return Outcome<ProductView>.Ok(_published!);
     }
 
@@ -69,7 +81,7 @@ public sealed class ProductGrain(
         S.PriceMinor = changes.PriceMinor ?? S.PriceMinor;
         S.CommissionBps = changes.CommissionBps ?? S.CommissionBps;
         S.Status = changes.Status ?? S.Status;
-        await SaveAsync();
+        await Commit.DurableAsync();
         return Outcome<ProductView>.Ok(_published!);
     }
 
@@ -93,12 +105,16 @@ public sealed class ProductGrain(
         }
         S.Available += delta;
         S.Stocked += delta;
-        await SaveAsync();
+        await Commit.DurableAsync();
         return Outcome<ProductView>.Ok(_published!);
     }
 
     public async Task<Outcome<ProductQuote>> HoldAsync(string checkoutId, int quantity, DateTimeOffset expiresAt)
     {
+        // Armed before the write: a hold that became durable just before a crash must still be swept. If the write
+        // fails instead, the reminder finds no hold and unregisters itself. Armed before the checks too, because
+        // they and the change must happen in one turn.
+        await EnsureSweepingAsync();
         if (S.Definition is null)
         {
             return Failure.NotFound($"Product '{ProductId}'");
@@ -107,9 +123,12 @@ public sealed class ProductGrain(
         if (earlier is { Confirmed: true })
         {
             // Sold to this checkout already; only the same quantity is a replay of it.
-            return earlier.Quantity == quantity
-                ? Outcome<ProductQuote>.Ok(Quote())
-                : Failure.Conflict($"Product '{ProductId}' already sold {earlier.Quantity} units to this checkout; {quantity} requested.");
+            if (earlier.Quantity != quantity)
+            {
+                return Failure.Conflict($"Product '{ProductId}' already sold {earlier.Quantity} units to this checkout; {quantity} requested.");
+            }
+            await Commit.SettledAsync();
+            return Outcome<ProductQuote>.Ok(Quote());
         }
         if (S.Status != ProductStatus.Active)
         {
@@ -128,13 +147,10 @@ public sealed class ProductGrain(
         {
             return new Failure(FailureKind.Conflict, "Not enough stock", $"Product '{ProductId}' has {free} units available; {quantity} requested.");
         }
-        // Armed before the write: a hold that became durable just before a crash must still be swept. If the write
-        // fails instead, the reminder finds no hold and unregisters itself.
-        await EnsureSweepingAsync();
         S.Available = free - quantity;
         S.Reserved += quantity - (earlier?.Quantity ?? 0);
         S.Holds[checkoutId] = new StockHold { Quantity = quantity, ExpiresAt = expiresAt };
-        await SaveAsync();
+        await Commit.DurableAsync();
         return Outcome<ProductQuote>.Ok(Quote());
     }
 
@@ -142,19 +158,22 @@ public sealed class ProductGrain(
     {
         if (!S.Holds.TryGetValue(checkoutId, out var hold) || hold.Confirmed)
         {
+            // Confirmed (or gone) in memory, perhaps not yet durable: answer only once it is.
+            await Commit.SettledAsync();
             return;
         }
         hold.Confirmed = true;
         hold.ConfirmedAt = clock.UtcNow;
         S.Reserved -= hold.Quantity;
         S.Sold += hold.Quantity;
-        await SaveAsync();
+        await Commit.DurableAsync();
     }
 
     public async Task ReleaseAsync(string checkoutId)
     {
         if (!S.Holds.TryGetValue(checkoutId, out var hold))
         {
+            await Commit.SettledAsync();
             return;
         }
         if (hold.Confirmed)
@@ -165,7 +184,7 @@ public sealed class ProductGrain(
         S.Holds.Remove(checkoutId);
         S.Reserved -= hold.Quantity;
         S.Available += hold.Quantity;
-        await SaveAsync();
+        await Commit.DurableAsync();
     }
 
     public Task ForgetAsync(string checkoutId)
@@ -183,12 +202,13 @@ public sealed class ProductGrain(
     {
         if (S.Restocks.Contains(operationId))
         {
+            await Commit.SettledAsync();
             return;
         }
         S.Restocks.Record(operationId, clock.UtcNow);
         S.Sold -= quantity;
         S.Available += quantity;
-        await SaveAsync();
+        await Commit.DurableAsync();
     }
 
     public Task ForgetOperationsAsync(string[] operationIds)
@@ -205,26 +225,33 @@ public sealed class ProductGrain(
         }
         if (S.Holds.Count == 0)
         {
-            _reminderRegistered = false;
+            _reminderRegistration = null;
             var reminder = await this.GetReminder(RecoveryReminder);
-            if (reminder is not null)
+            if (reminder is not null && S.Holds.Count == 0)
             {
                 await this.UnregisterReminder(reminder);
+            }
+            // A hold taken while this ran may have registered the reminder before the removal above landed.
+            if (S.Holds.Count > 0)
+            {
+                _reminderRegistration = null;
+                await EnsureSweepingAsync();
             }
             return;
         }
         Sweep();
     }
 
-    private async Task EnsureSweepingAsync()
+    private Task EnsureSweepingAsync()
     {
         _sweepTimer ??= this.RegisterGrainTimer(SweepTick, new GrainTimerCreationOptions(options.Value.HoldSweepInterval, options.Value.HoldSweepInterval) { KeepAlive = true });
-        if (!_reminderRegistered)
+        // The reminder brings the product back after a crash so that no hold is left unresolved. Concurrent holds
+        // share one registration; a failed one is tried again by the next hold.
+        if (_reminderRegistration is not { IsCompletedSuccessfully: true } and not { IsCompleted: false })
         {
-            // The reminder brings the product back after a crash so that no hold is left unresolved.
-            await this.RegisterOrUpdateReminder(RecoveryReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
-            _reminderRegistered = true;
+            _reminderRegistration = this.RegisterOrUpdateReminder(RecoveryReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         }
+        return _reminderRegistration;
     }
 
     private Task SweepTick(CancellationToken cancellationToken)
@@ -266,14 +293,8 @@ public sealed class ProductGrain(
     private ProductQuote Quote() =>
         new(ProductId, S.Definition!.BrandId, S.PriceMinor, S.Definition.Currency, S.CommissionBps, S.Definition.Terms, S.Status);
 
-    private async Task SaveAsync()
-    {
-        await state.SaveAsync(this);
-        Publish();
-    }
-
-    private void Publish() =>
-        _published = S.Definition is null
+    private ProductView? View() =>
+        S.Definition is null
             ? null
             : new ProductView(ProductId, S.Definition.BrandId, S.Definition.Sku, S.Title, S.PriceMinor, S.Definition.Currency,
                 S.Available, S.CommissionBps, S.Status, S.Reserved, S.Sold, S.Stocked);
