@@ -36,6 +36,8 @@ public static class VetrinaHost
             // Failure detection and call timeouts can be tuned per deployment (the cluster tests shorten them).
             silo.Services.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Vetrina:Membership"));
             silo.Services.Configure<SiloMessagingOptions>(builder.Configuration.GetSection("Vetrina:Messaging"));
+            // How long an idle grain stays in memory (CollectionAge) bounds the memory of a wide catalog.
+            silo.Services.Configure<GrainCollectionOptions>(builder.Configuration.GetSection("Vetrina:GrainCollection"));
             silo.UseVetrinaStorage(settings);
         });
 
