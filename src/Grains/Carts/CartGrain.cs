@@ -84,7 +84,7 @@ public sealed class CartGrain(
 
     public async Task<Outcome<Click>> RecordClickAsync(string linkCode)
     {
-        var click = await GrainFactory.GetGrain<ILinkGrain>(linkCode).CountClickAsync(ShopperId);
+        var click = await GrainFactory.GetGrain<IClickTallyGrain>(0).CountAsync(linkCode, ShopperId);
         if (!click.Succeeded)
         {
             return click;

@@ -72,7 +72,7 @@ public sealed class CheckoutGrain(
         var items = request.Items;
         if (request.BuyLinkCode is not null)
         {
-            var click = await GrainFactory.GetGrain<ILinkGrain>(request.BuyLinkCode).CountClickAsync(request.ShopperId);
+            var click = await GrainFactory.GetGrain<IClickTallyGrain>(0).CountAsync(request.BuyLinkCode, request.ShopperId);
             if (!click.Succeeded)
             {
                 return click.Failure!;

@@ -17,9 +17,13 @@ public sealed class UniqueCounter
 
     [Id(0)] public byte[] Registers { get; set; } = new byte[RegisterCount];
 
-    public void Add(string value)
+    public void Add(string value) => AddHash(Hash(value));
+
+    /// <summary>The 64-bit hash a value is counted by, so that tallies can be sent as hashes and merged later.</summary>
+    public static ulong Hash(string value) => XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(value));
+
+    public void AddHash(ulong hash)
     {
-        var hash = XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(value));
         var index = (int)(hash >> (64 - Precision));
         var rest = (hash << Precision) | (1UL << (Precision - 1));
         var rank = (byte)(BitOperations.LeadingZeroCount(rest) + 1);

@@ -63,8 +63,13 @@ public interface ILinkGrain : IGrainWithStringKey
     [AlwaysInterleave, Alias("stats")]
     Task<Outcome<LinkStats>> GetStatsAsync(string? actingCreatorId);
 
-    [Alias("count-click")]
-    Task<Outcome<Click>> CountClickAsync(string shopperId);
+    /// <summary>The link's terms (they never change), for the click tallies of the silos.</summary>
+    [AlwaysInterleave, Alias("definition")]
+    Task<LinkDefinition?> GetDefinitionAsync();
+
+    /// <summary>Adds clicks a silo tallied (see <see cref="ClickTallyGrain"/>).</summary>
+    [Alias("add-clicks")]
+    Task AddClicksAsync(ClickBatch batch);
 
     [Alias("apply")]
     Task ApplyAsync(LinkSaleEntry entry);

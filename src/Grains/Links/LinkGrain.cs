@@ -17,7 +17,8 @@ public sealed class LinkState
 }
 
 /// <summary>
-/// A short code tying one creator to one product: counts clicks and the sales they drive. A viral link takes
+/// A short code tying one creator to one product: counts clicks (tallied per silo by <see cref="ClickTallyGrain"/>)
+/// and the sales they drive. A viral link takes
 /// every click and sale of a video, so it is reentrant and its writes are group-committed: each change is made
 /// in memory in one turn and answered once a batched write containing it is durable.
 /// </summary>
@@ -70,18 +71,16 @@ public sealed class LinkGrain(
         return Task.FromResult(Outcome<LinkStats>.Ok(_publishedStats));
     }
 
-    public async Task<Outcome<Click>> CountClickAsync(string shopperId)
+    public Task<LinkDefinition?> GetDefinitionAsync() => Task.FromResult(S.Definition);
+
+    public async Task AddClicksAsync(ClickBatch batch)
     {
-        if (S.Definition is not { } link)
+        S.Clicks += batch.Clicks;
+        foreach (var hash in batch.ShopperHashes)
         {
-            return Failure.NotFound($"Link '{Code}'");
+            S.Shoppers.AddHash(hash);
         }
-        var now = clock.UtcNow;
-        S.Clicks++;
-        S.Shoppers.Add(shopperId);
         await Commit.DurableAsync();
-        return Outcome<Click>.Ok(new Click(Code, link.ProductId, link.CreatorId, link.CreatorShopperId, now,
-            now.AddHours(link.AttributionWindowHours)));
     }
 
     public async Task ApplyAsync(LinkSaleEntry entry)

@@ -2,6 +2,7 @@ using Orleans.Configuration;
 using Vetrina.Api;
 using Vetrina.Grains.Checkout;
 using Vetrina.Grains.Common;
+using Vetrina.Grains.Links;
 using Vetrina.Grains.Orders;
 using Vetrina.Grains.Payments;
 using Vetrina.Silo.Health;
@@ -23,6 +24,7 @@ public static class VetrinaHost
         builder.Services.AddSingleton<IPaymentGateway, BuiltInPaymentGateway>();
         builder.Services.Configure<CheckoutOptions>(builder.Configuration.GetSection("Vetrina:Checkout"));
         builder.Services.Configure<FulfilmentOptions>(builder.Configuration.GetSection("Vetrina:Fulfilment"));
+        builder.Services.Configure<ClickOptions>(builder.Configuration.GetSection("Vetrina:Clicks"));
         builder.Services.Configure<GroupCommitOptions>(o => o.Enabled = builder.Configuration.GetValue("Vetrina:GroupCommit", defaultValue: true));
 
         builder.UseOrleans(silo =>

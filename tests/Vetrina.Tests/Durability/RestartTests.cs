@@ -29,7 +29,9 @@ public sealed class RestartTests : IDisposable
             (await api.PostAsync($"/api/orders/{deliveredOrder}/ship", null, brand.Key)).Expect(HttpStatusCode.OK);
             (await api.PostAsync($"/api/orders/{deliveredOrder}/deliver", null, brand.Key)).Expect(HttpStatusCode.OK);
             productBefore = await api.ProductAsync(product);
-            statsBefore = (await api.GetAsync($"/api/links/{code}/stats")).Expect(HttpStatusCode.OK).Body;
+            // Link clicks are tallied per silo and handed to the link within a flush interval.
+            statsBefore = (await Eventually.HoldsAsync(() => api.GetAsync($"/api/links/{code}/stats"), r => r.Number("clicks") == 2,
+                because: "both clicks reach the link")).Body;
             salesBefore = (await api.GetAsync($"/api/brands/{brand.Id}/sales", brand.Key)).Expect(HttpStatusCode.OK).Body;
             Assert.Equal((1000L, 0L, 0L, 0L), await api.EarningsAsync(creator.Id, "EUR"));
         }
