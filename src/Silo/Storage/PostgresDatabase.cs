@@ -12,7 +12,7 @@ public static class PostgresDatabase
     {
         using var connection = new NpgsqlConnection(connectionString);
         connection.Open();
-        using var command = new NpgsqlCommand(Schema(), connection);
+        using var command = new NpgsqlCommand(SchemaScript.Read(SchemaResource), connection);
         command.ExecuteNonQuery();
     }
 
@@ -22,13 +22,5 @@ public static class PostgresDatabase
         await connection.OpenAsync(cancellationToken);
         await using var command = new NpgsqlCommand("SELECT count(*) FROM orleansquery", connection);
         await command.ExecuteScalarAsync(cancellationToken);
-    }
-
-    public static string Schema()
-    {
-        using var stream = typeof(PostgresDatabase).Assembly.GetManifestResourceStream(SchemaResource)
-            ?? throw new InvalidOperationException($"Embedded resource {SchemaResource} is missing.");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
     }
 }

@@ -21,7 +21,7 @@ public static class SqliteDatabase
         using var connection = new SqliteConnection(connectionString);
         connection.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = ReadSchema();
+        command.CommandText = SchemaScript.Read(SchemaResource);
         command.ExecuteNonQuery();
         return connectionString;
     }
@@ -33,13 +33,5 @@ public static class SqliteDatabase
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT COUNT(*) FROM OrleansQuery";
         await command.ExecuteScalarAsync(cancellationToken);
-    }
-
-    private static string ReadSchema()
-    {
-        using var stream = typeof(SqliteDatabase).Assembly.GetManifestResourceStream(SchemaResource)
-            ?? throw new InvalidOperationException($"Embedded resource {SchemaResource} is missing.");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
     }
 }
