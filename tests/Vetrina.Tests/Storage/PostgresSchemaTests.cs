@@ -1,0 +1,38 @@
+using Npgsql;
+using Vetrina.Silo.Storage;
+
+namespace Vetrina.Tests.Storage;
+
+/// <summary>The schema step every silo runs at start-up is safe to run again and from several silos at once.</summary>
+public sealed class PostgresSchemaTests
+{
+    [Fact]
+    public async Task Applying_the_schema_again_and_concurrently_changes_nothing_and_keeps_every_query()
+    {
+        var connectionString = await TestPostgres.CreateDatabaseAsync("schema");
+        PostgresDatabase.Prepare(connectionString);
+        var before = await QueriesAsync(connectionString);
+
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => PostgresDatabase.Prepare(connectionString))));
+        PostgresDatabase.Prepare(connectionString);
+
+        var after = await QueriesAsync(connectionString);
+        Assert.Equal(20, after.Count);
+        Assert.Equal(before, after);
+        await PostgresDatabase.PingAsync(connectionString, CancellationToken.None);
+    }
+
+    private static async Task<Dictionary<string, string>> QueriesAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT querykey, querytext FROM orleansquery", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var queries = new Dictionary<string, string>(StringComparer.Ordinal);
+        while (await reader.ReadAsync())
+        {
+            queries[reader.GetString(0)] = reader.GetString(1);
+        }
+        return queries;
+    }
+}
