@@ -49,7 +49,9 @@ if (Directory.Exists(options.LogDirectory))
 }
 
 var runner = new ScenarioRunner(options, new Engines(options), context);
+var clock = System.Diagnostics.Stopwatch.StartNew();
 await runner.RunAsync();
+Console.WriteLine($"All runs took {clock.Elapsed.TotalMinutes:F1} minutes.");
 
 var command = "bash bench/run.sh" + (args.Length > 0 ? " " + string.Join(' ', args) : "");
 var markdownPath = Path.Combine(options.OutputDirectory, "latest.md");

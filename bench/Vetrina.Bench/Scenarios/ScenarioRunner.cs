@@ -96,6 +96,7 @@ public sealed partial class ScenarioRunner(BenchOptions options, Engines engines
     {
         var point = new PointResult(scenario, series, concurrency);
         Console.WriteLine($"== {series}, {concurrency} connections ({context.Commit}, {context.Machine})");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             await run(point);
@@ -106,6 +107,7 @@ public sealed partial class ScenarioRunner(BenchOptions options, Engines engines
         }
         Results.Add(point);
         ConsoleReport.Print(point);
+        Console.WriteLine($"   (this run took {clock.Elapsed.TotalSeconds:F0} s, engine start and checks included)");
     }
 
     private List<ProcessCpu> Watched(ServerProcess server)
