@@ -17,6 +17,7 @@ public sealed class BenchOptions
           --duration SECONDS      measured window of each run (default 10)
           --warmup SECONDS        warm-up before each window (default 5)
           --timeout SECONDS       a request without an answer by then counts as a time-out (default 30)
+          --max-requests N        a run stops sending after N requests, whatever the time (default 10000000)
           --read-connections N    hot read: reader connections on each of the hot and the idle product (default 4)
           --read-interval-ms N    hot read: each reader sends one read per interval (default 10)
           --wide-products N       wide catalog: products created through the API (default 100000)
@@ -40,6 +41,8 @@ public sealed class BenchOptions
     public TimeSpan Warmup { get; private set; } = TimeSpan.FromSeconds(5);
 
     public TimeSpan RequestTimeout { get; private set; } = TimeSpan.FromSeconds(30);
+
+    public long MaxRequests { get; private set; } = 10_000_000;
 
     public int ReadConnections { get; private set; } = 4;
 
@@ -96,6 +99,7 @@ public sealed class BenchOptions
                 case "--duration": options.Duration = Seconds(Value()); break;
                 case "--warmup": options.Warmup = Seconds(Value()); break;
                 case "--timeout": options.RequestTimeout = Seconds(Value()); break;
+                case "--max-requests": options.MaxRequests = long.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--read-connections": options.ReadConnections = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--read-interval-ms": options.ReadInterval = TimeSpan.FromMilliseconds(double.Parse(Value(), CultureInfo.InvariantCulture)); break;
                 case "--wide-products": options.WideProducts = int.Parse(Value(), CultureInfo.InvariantCulture); break;

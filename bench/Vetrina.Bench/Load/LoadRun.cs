@@ -54,13 +54,14 @@ public static class LoadRun
 {
     public static async Task<LoadResult> RunAsync(
         IPEndPoint server, IReadOnlyList<ConnectionGroup> groups, TimeSpan warmup, TimeSpan duration, TimeSpan requestTimeout,
-        IReadOnlyList<ProcessCpu> watched, Func<Task>? duringMeasurement = null)
+        IReadOnlyList<ProcessCpu> watched, long maxRequests, Func<Task>? duringMeasurement = null)
     {
         var startedAt = Stopwatch.GetTimestamp();
         var window = new Window(
             startedAt + Ticks(warmup),
             startedAt + Ticks(warmup) + Ticks(duration),
-            Ticks(requestTimeout));
+            Ticks(requestTimeout),
+            maxRequests);
         var workers = new List<Worker>();
         foreach (var group in groups)
         {
@@ -116,7 +117,19 @@ public static class LoadRun
         return left <= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds((double)left / Stopwatch.Frequency);
     }
 
-    internal sealed record Window(long MeasureFrom, long MeasureTo, long Timeout);
+    /// <summary>The run's time limits, and a cap on its requests (all connections together) as a second bound.</summary>
+    internal sealed class Window(long measureFrom, long measureTo, long timeout, long maxRequests)
+    {
+        private long _sent;
+
+        public long MeasureFrom { get; } = measureFrom;
+
+        public long MeasureTo { get; } = measureTo;
+
+        public long Timeout { get; } = timeout;
+
+        public bool MaySend() => Stopwatch.GetTimestamp() < MeasureTo && Interlocked.Increment(ref _sent) <= maxRequests;
+    }
 
     internal sealed class Worker(IPEndPoint server, ConnectionGroup group, IRequestSource source, Window window) : IDisposable
     {
@@ -147,7 +160,7 @@ public static class LoadRun
             var next = Stopwatch.GetTimestamp();
             try
             {
-                while (Stopwatch.GetTimestamp() < window.MeasureTo)
+                while (window.MaySend())
                 {
                     if (!_connection.IsOpen && !await TryConnectAsync())
                     {

@@ -13,47 +13,62 @@ public static class Invariants
 {
     private static readonly TimeSpan StockDeadline = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan EffectDeadline = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan ReplayDeadline = TimeSpan.FromSeconds(60);
 
-    /// <summary>Replays lost writes until each answers something other than 5xx; returns the check.</summary>
+    /// <summary>
+    /// Replays lost writes (a few at a time) until each answers something other than 5xx, within one overall
+    /// deadline; returns the check.
+    /// </summary>
     public static async Task<Check> ResolveLostAnswersAsync(VetrinaClient client, WriteLedger ledger)
     {
-        var replays = ledger.Unknown.ToList();
+        var replays = ledger.Unknown.ToArray();
+        var until = Stopwatch.GetTimestamp() + (long)(ReplayDeadline.TotalSeconds * Stopwatch.Frequency);
         var unresolved = 0;
-        foreach (var replay in replays)
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
         {
-            var until = Stopwatch.GetTimestamp() + (long)(30 * Stopwatch.Frequency);
-            int status = Outcomes.Failed;
-            while (Stopwatch.GetTimestamp() < until)
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < replays.Length)
             {
-                try
+                var status = await ReplayAsync(client, replays[i], until);
+                if (status == 201)
                 {
-                    status = await client.ReplayAsync(replay);
+                    ledger.Succeed(replays[i].ProductIndex);
                 }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                else if (Outcomes.IsUnknown(status))
                 {
-                    status = Outcomes.Failed;
+                    Interlocked.Increment(ref unresolved);
                 }
-                if (!Outcomes.IsUnknown(status))
+                else
                 {
-                    break;
+                    ledger.Refuse();
                 }
-                await Task.Delay(500);
             }
-            if (status == 201)
-            {
-                ledger.Succeed(replay.ProductIndex);
-            }
-            else if (Outcomes.IsUnknown(status))
-            {
-                unresolved++;
-            }
-            else
-            {
-                ledger.Refuse();
-            }
-        }
+        })));
         return new Check("every write's outcome is known", unresolved == 0,
-            $"{replays.Count} lost answers replayed with the same Idempotency-Key, {unresolved} still unanswered");
+            $"{replays.Length} lost answers replayed with the same Idempotency-Key, {unresolved} still unanswered");
+    }
+
+    private static async Task<int> ReplayAsync(VetrinaClient client, Replay replay, long until)
+    {
+        var status = Outcomes.Failed;
+        while (Stopwatch.GetTimestamp() < until)
+        {
+            try
+            {
+                status = await client.ReplayAsync(replay);
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                status = Outcomes.Failed;
+            }
+            if (!Outcomes.IsUnknown(status))
+            {
+                return status;
+            }
+            await Task.Delay(500);
+        }
+        return status;
     }
 
     /// <summary>Stock of one product against the successful buys the driver counted.</summary>

@@ -142,7 +142,7 @@ public sealed partial class ScenarioRunner(BenchOptions options, Engines engines
     }
 
     private Task<LoadResult> LoadAsync(ServerProcess server, IReadOnlyList<ConnectionGroup> groups, Func<Task>? during = null) =>
-        LoadRun.RunAsync(server.EndPoint, groups, options.Warmup, options.Duration, options.RequestTimeout, Watched(server), during);
+        LoadRun.RunAsync(server.EndPoint, groups, options.Warmup, options.Duration, options.RequestTimeout, Watched(server), options.MaxRequests, during);
 
     private static VetrinaRequests Requests(RunningVetrina vetrina) => new($"127.0.0.1:{vetrina.Server.Port}", vetrina.PlatformKey);
 
@@ -268,7 +268,7 @@ public sealed partial class ScenarioRunner(BenchOptions options, Engines engines
         Record(point, storm, "write storm: viral buy", "GET hot product, during the storm", "GET idle product, during the storm");
         var quiet = await LoadRun.RunAsync(vetrina.Server.EndPoint,
             [new ConnectionGroup("quiet reads", readers, ["GET idle product"], _ => new FixedRequest(idleRead)) { Interval = options.ReadInterval }],
-            TimeSpan.FromSeconds(2), options.Duration, options.RequestTimeout, Watched(vetrina.Server));
+            TimeSpan.FromSeconds(2), options.Duration, options.RequestTimeout, Watched(vetrina.Server), options.MaxRequests);
         point.Measurements.Add(new Measurement("GET idle product, no storm", quiet.Groups[0]));
         var hotP99 = storm.Groups[1].Latency.P99;
         var idleP99 = storm.Groups[2].Latency.P99;
