@@ -48,6 +48,8 @@ if (Directory.Exists(options.LogDirectory))
     Directory.Delete(options.LogDirectory, recursive: true);
 }
 
+using var onInterrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, _ => ServerProcess.KillAll());
+using var onTerminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, _ => ServerProcess.KillAll());
 var runner = new ScenarioRunner(options, new Engines(options), context);
 var clock = System.Diagnostics.Stopwatch.StartNew();
 await runner.RunAsync();

@@ -13,6 +13,8 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>Set in the driver's process only; a server under test runs with the runtime's defaults.</summary>
     public const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, Process> Running = new();
+
     private readonly Process _process;
 
     private ServerProcess(Process process, string name, int port, string logPath)
@@ -57,6 +59,7 @@ public sealed class ServerProcess : IAsyncDisposable
         start.Environment["BENCH_SERVER_LOG"] = logPath;
         start.Environment.Remove(InlineCompletions);
         var process = Process.Start(start) ?? throw new InvalidOperationException($"{name} did not start.");
+        Running[process.Id] = process;
         return new ServerProcess(process, name, port, logPath);
     }
 
@@ -124,7 +127,24 @@ public sealed class ServerProcess : IAsyncDisposable
                 await _process.WaitForExitAsync();
             }
         }
+        Running.TryRemove(_process.Id, out _);
         _process.Dispose();
+    }
+
+    /// <summary>When the benchmark itself is stopped (Ctrl-C, SIGTERM): no server it started outlives it.</summary>
+    public static void KillAll()
+    {
+        foreach (var process in Running.Values)
+        {
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+                // Already gone.
+            }
+        }
     }
 
     public static int FreePort()

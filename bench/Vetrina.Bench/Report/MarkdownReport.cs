@@ -89,14 +89,17 @@ public static class MarkdownReport
         {
             md.AppendLine("## Wide catalog: memory per activation").AppendLine();
             md.AppendLine(I($"- {wide.Products:N0} products created through the API at {wide.CreatedPerSecond:N0}/s; {wide.Shoppers:N0} shopper ids; Zipf s = {wide.ZipfExponent}"));
-            md.AppendLine($"- resident memory per activation: catalog (product grains) {PerActivation(wide.BytesPerProductActivation)}, traffic (carts, checkouts, orders, …) {PerActivation(wide.BytesPerTrafficActivation)}");
-            md.AppendLine("  (resident set delta divided by the activation delta of `GET /api/cluster`; it includes the GC's headroom)");
+            md.AppendLine($"- memory per activation, catalog (product grains): live heap {Kib(wide.ProductActivation.LiveHeapBytes)}, resident {Kib(wide.ProductActivation.ResidentBytes)}");
+            md.AppendLine($"- memory per activation, traffic (carts, checkouts, orders, …): live heap {Kib(wide.TrafficActivation.LiveHeapBytes)}, resident {Kib(wide.TrafficActivation.ResidentBytes)}");
+            md.AppendLine("  (memory delta divided by the activation delta of `GET /api/cluster`; the live heap is measured after a full GC forced");
+            md.AppendLine("  through the diagnostics port between phases, the resident set includes garbage and the GC's headroom)");
             md.AppendLine($"- {wide.DeactivationNote}").AppendLine();
-            md.AppendLine("| seconds | phase | Vetrina activations | resident MB |");
-            md.AppendLine("|---:|---|---:|---:|");
+            md.AppendLine("| seconds | phase | Vetrina activations | resident MB | live heap MB |");
+            md.AppendLine("|---:|---|---:|---:|---:|");
             foreach (var s in wide.Samples)
             {
-                md.AppendLine(I($"| {s.Seconds:F0} | {s.Phase} | {s.Activations:N0} | {s.ResidentBytes / 1024.0 / 1024.0:F0} |"));
+                var heap = s.LiveHeapBytes is { } h ? I($"{h / 1024.0 / 1024.0:F0}") : "";
+                md.AppendLine(I($"| {s.Seconds:F0} | {s.Phase} | {s.Activations:N0} | {s.ResidentBytes / 1024.0 / 1024.0:F0} | {heap} |"));
             }
             md.AppendLine();
         }
@@ -146,7 +149,7 @@ public static class MarkdownReport
     private static string Invariants(PointResult point) =>
         point.Checks.Count == 0 ? "–" : point.Checks.All(c => c.Passed) ? $"{point.Checks.Count} hold" : $"**{point.Checks.Count(c => !c.Passed)} BROKEN**";
 
-    private static string PerActivation(double? bytes) => bytes is { } b ? I($"{b / 1024:F1} KiB") : "–";
+    private static string Kib(double? bytes) => bytes is { } b ? I($"{b / 1024:F1} KiB") : "–";
 
     private static string Escape(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
 

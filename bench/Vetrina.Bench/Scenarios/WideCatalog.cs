@@ -5,12 +5,15 @@ using Vetrina.Bench.Load;
 
 namespace Vetrina.Bench.Scenarios;
 
-/// <summary>Activations and resident memory of the silo at one moment.</summary>
-public sealed record MemorySample(double Seconds, string Phase, long Activations, long ResidentBytes);
+/// <summary>Activations and memory of the silo at one moment; the live heap only between load phases.</summary>
+public sealed record MemorySample(double Seconds, string Phase, long Activations, long ResidentBytes, long? LiveHeapBytes);
+
+/// <summary>Memory per activation: (memory delta) / (activation delta) between two samples.</summary>
+public sealed record PerActivation(double? ResidentBytes, double? LiveHeapBytes);
 
 public sealed record WideCatalogReport(
     int Products, double CreatedPerSecond, int Shoppers, double ZipfExponent, string IdleTimeoutSetting,
-    IReadOnlyList<MemorySample> Samples, double? BytesPerProductActivation, double? BytesPerTrafficActivation, string DeactivationNote);
+    IReadOnlyList<MemorySample> Samples, PerActivation ProductActivation, PerActivation TrafficActivation, string DeactivationNote);
 
 public sealed partial class ScenarioRunner
 {
@@ -24,9 +27,10 @@ public sealed partial class ScenarioRunner
         var client = vetrina.Client;
         var clock = Stopwatch.StartNew();
         var samples = new List<MemorySample>();
-        async Task<MemorySample> SampleAsync(string phase)
+        async Task<MemorySample> SampleAsync(string phase, bool liveHeap = false)
         {
-            var sample = new MemorySample(clock.Elapsed.TotalSeconds, phase, await client.GetActivationsAsync(), ProcessCpu.ResidentBytes(vetrina.Server.Pid));
+            var heap = liveHeap ? await LiveHeap.MeasureAsync(vetrina.Server.Pid, TimeSpan.FromSeconds(30)) : null;
+            var sample = new MemorySample(clock.Elapsed.TotalSeconds, phase, await client.GetActivationsAsync(), ProcessCpu.ResidentBytes(vetrina.Server.Pid), heap);
             lock (samples)
             {
                 samples.Add(sample);
@@ -35,7 +39,7 @@ public sealed partial class ScenarioRunner
         }
 
         await Task.Delay(TimeSpan.FromSeconds(2));
-        var started = await SampleAsync("started");
+        var started = await SampleAsync("started", liveHeap: true);
 
         // The catalog, created through the API with many requests in flight.
         var brands = new Brand[WideBrands];
@@ -60,7 +64,7 @@ public sealed partial class ScenarioRunner
         })));
         var createdPerSecond = productIds.Length / creating.Elapsed.TotalSeconds;
         point.Figures["products created/s"] = createdPerSecond;
-        var catalog = await SampleAsync("catalog created");
+        var catalog = await SampleAsync("catalog created", liveHeap: true);
 
         // Zipf-skewed traffic: reads and buys over the whole catalog by a million shoppers.
         var zipf = new Zipf(productIds.Length, options.ZipfExponent);
@@ -87,33 +91,37 @@ public sealed partial class ScenarioRunner
             point.Notes.Add(string.Create(CultureInfo.InvariantCulture,
                 $"{kind.Kind}: {kind.PerSecond:F0}/s, p50 {kind.Latency.P50:F1} ms, p99 {kind.Latency.P99:F1} ms"));
         }
-        var traffic = await SampleAsync("traffic over");
+        var traffic = await SampleAsync("traffic over", liveHeap: true);
 
         // Idle: do activations (and memory) go down again?
         var idleUntil = clock.Elapsed + options.IdleObserve;
-        while (clock.Elapsed < idleUntil)
+        while (clock.Elapsed < idleUntil - TimeSpan.FromSeconds(5))
         {
             await Task.Delay(TimeSpan.FromSeconds(5));
             await SampleAsync("idle");
         }
-        var idle = samples[^1];
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        var idle = await SampleAsync("idle", liveHeap: true);
 
         point.Checks.Add(await Invariants.ResolveLostAnswersAsync(client, ledger));
         point.Checks.AddRange(await CheckCatalogStockAsync(client, productIds, ledger));
 
-        double? PerActivation(MemorySample from, MemorySample to) =>
-            to.Activations > from.Activations ? (double)(to.ResidentBytes - from.ResidentBytes) / (to.Activations - from.Activations) : null;
+        static PerActivation Per(MemorySample from, MemorySample to) => to.Activations <= from.Activations
+            ? new PerActivation(null, null)
+            : new PerActivation(
+                (double)(to.ResidentBytes - from.ResidentBytes) / (to.Activations - from.Activations),
+                to.LiveHeapBytes - from.LiveHeapBytes is { } heap ? (double)heap / (to.Activations - from.Activations) : null);
         var dropped = traffic.Activations - idle.Activations;
         var note = dropped > 0
-            ? $"{dropped} of {traffic.Activations} activations were deactivated within {options.IdleObserve.TotalSeconds:F0} s of idleness (resident memory {Mb(traffic.ResidentBytes)} → {Mb(idle.ResidentBytes)} MB; the GC may keep freed memory reserved)."
+            ? $"{dropped} of {traffic.Activations} activations were deactivated within {options.IdleObserve.TotalSeconds:F0} s of idleness: live heap {Mb(traffic.LiveHeapBytes)} → {Mb(idle.LiveHeapBytes)} MB, resident memory {Mb(traffic.ResidentBytes)} → {Mb(idle.ResidentBytes)} MB (the GC may keep freed memory reserved)."
             : $"No activation was deactivated within {options.IdleObserve.TotalSeconds:F0} s of idleness. The silo was started with --Vetrina:Activation:IdleTimeout={options.IdleTimeout}; an engine without that setting keeps Orleans' default collection age, far longer than this window, and Orleans collects idle grains only once per collection quantum.";
         point.Notes.Add(note);
         point.Notes.Add($"{ledger.Succeeded} successful buys on {ledger.SoldPerProduct.Count(s => s > 0)} distinct products; top 1% of products draw {zipf.ShareOfTop(productIds.Length / 100) * 100:F0}% of the traffic");
         WideCatalog = new WideCatalogReport(productIds.Length, createdPerSecond, options.WideShoppers, options.ZipfExponent,
-            options.IdleTimeout, samples.OrderBy(s => s.Seconds).ToList(), PerActivation(started, catalog), PerActivation(catalog, traffic), note);
+            options.IdleTimeout, samples.OrderBy(s => s.Seconds).ToList(), Per(started, catalog), Per(catalog, traffic), note);
     }
 
-    private static string Mb(long bytes) => (bytes / 1024.0 / 1024.0).ToString("F0", CultureInfo.InvariantCulture);
+    private static string Mb(long? bytes) => bytes is { } b ? (b / 1024.0 / 1024.0).ToString("F0", CultureInfo.InvariantCulture) : "?";
 
     /// <summary>Every product that was bought, and a sample of those that were not, against the driver's counts.</summary>
     private static async Task<List<Check>> CheckCatalogStockAsync(VetrinaClient client, string[] productIds, WriteLedger ledger)
