@@ -1,0 +1,138 @@
+using System.Globalization;
+using Vetrina.Bench.Engine;
+
+namespace Vetrina.Bench;
+
+/// <summary>The benchmark's settings, from <c>--name value</c> arguments; every one has a default.</summary>
+public sealed class BenchOptions
+{
+    public static readonly string[] AllScenarios = ["ceiling", "viral-buy", "hot-row", "click", "funnel", "hot-read", "wide-catalog"];
+
+    public const string Usage = """
+        Usage: bash bench/run.sh [options]
+          --scenarios LIST        ceiling,viral-buy,hot-row,click,funnel,hot-read,wide-catalog (default: all)
+          --modes LIST            engine modes: memory,postgres,postgres-one-write (default: all three; viral buy runs in
+                                  each, click/funnel/hot-read in memory and postgres, wide catalog in memory)
+          --concurrency LIST      connections of the closed loop (default 8,32,128)
+          --duration SECONDS      measured window of each run (default 10)
+          --warmup SECONDS        warm-up before each window (default 5)
+          --timeout SECONDS       a request without an answer by then counts as a time-out (default 30)
+          --max-requests N        a run stops sending after N requests, whatever the time (default 10000000)
+          --read-connections N    hot read: reader connections on each of the hot and the idle product (default 4)
+          --read-interval-ms N    hot read: each reader sends one read per interval (default 10)
+          --wide-products N       wide catalog: products created through the API (default 100000)
+          --wide-shoppers N       wide catalog: distinct shopper ids (default 1000000)
+          --wide-read-share X     wide catalog: share of product reads, the rest are buys (default 0.8)
+          --zipf S                wide catalog: Zipf exponent over products (default 1.0)
+          --idle-timeout SPAN     passed as --Vetrina:Activation:IdleTimeout to the wide-catalog silo (default 00:00:30)
+          --idle-observe SECONDS  wide catalog: how long memory and activations are watched after the load (default 60)
+          --out DIR               where latest.md, latest.json, throughput.png and logs go (default bench/results)
+        Environment: VETRINA_BENCH_POSTGRES (server connection string), VETRINA_BENCH_PGDATA (its data folder, for its CPU share).
+        """;
+
+    public IReadOnlyList<string> Scenarios { get; private set; } = AllScenarios;
+
+    public IReadOnlyList<EngineMode> Modes { get; private set; } = [EngineMode.Memory, EngineMode.Postgres, EngineMode.PostgresOneWrite];
+
+    public IReadOnlyList<int> Concurrency { get; private set; } = [8, 32, 128];
+
+    public TimeSpan Duration { get; private set; } = TimeSpan.FromSeconds(10);
+
+    public TimeSpan Warmup { get; private set; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan RequestTimeout { get; private set; } = TimeSpan.FromSeconds(30);
+
+    public long MaxRequests { get; private set; } = 10_000_000;
+
+    public int ReadConnections { get; private set; } = 4;
+
+    public TimeSpan ReadInterval { get; private set; } = TimeSpan.FromMilliseconds(10);
+
+    public int WideProducts { get; private set; } = 100_000;
+
+    public int WideShoppers { get; private set; } = 1_000_000;
+
+    public double WideReadShare { get; private set; } = 0.8;
+
+    public double ZipfExponent { get; private set; } = 1.0;
+
+    public string IdleTimeout { get; private set; } = "00:00:30";
+
+    public TimeSpan IdleObserve { get; private set; } = TimeSpan.FromSeconds(60);
+
+    public string OutputDirectory { get; private set; } = Path.Combine("bench", "results");
+
+    public string LogDirectory => Path.Combine(OutputDirectory, "logs");
+
+    public string? PostgresServer { get; private set; } = Environment.GetEnvironmentVariable("VETRINA_BENCH_POSTGRES");
+
+    public string? PostgresDataDirectory { get; private set; } = Environment.GetEnvironmentVariable("VETRINA_BENCH_PGDATA");
+
+    public string RepositoryRoot { get; private set; } = FindRepositoryRoot();
+
+    public string SiloDll => Path.Combine(RepositoryRoot, "src", "Silo", "bin", "Release", "net10.0", "Vetrina.Silo.dll");
+
+    public string BenchDll => typeof(BenchOptions).Assembly.Location;
+
+    public int MaxConcurrency => Concurrency.Max();
+
+    public bool Runs(string scenario) => Scenarios.Contains(scenario);
+
+    public static BenchOptions Parse(IReadOnlyList<string> args)
+    {
+        var options = new BenchOptions();
+        for (var i = 0; i < args.Count; i++)
+        {
+            var name = args[i];
+            string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{name} needs a value.");
+            switch (name)
+            {
+                case "--scenarios":
+                    options.Scenarios = List(Value());
+                    foreach (var s in options.Scenarios.Where(s => !AllScenarios.Contains(s)))
+                    {
+                        throw new ArgumentException($"Unknown scenario '{s}'.");
+                    }
+                    break;
+                case "--modes": options.Modes = List(Value()).Select(EngineModes.Parse).ToList(); break;
+                case "--concurrency": options.Concurrency = List(Value()).Select(int.Parse).Order().ToList(); break;
+                case "--duration": options.Duration = Seconds(Value()); break;
+                case "--warmup": options.Warmup = Seconds(Value()); break;
+                case "--timeout": options.RequestTimeout = Seconds(Value()); break;
+                case "--max-requests": options.MaxRequests = long.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--read-connections": options.ReadConnections = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--read-interval-ms": options.ReadInterval = TimeSpan.FromMilliseconds(double.Parse(Value(), CultureInfo.InvariantCulture)); break;
+                case "--wide-products": options.WideProducts = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--wide-shoppers": options.WideShoppers = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--wide-read-share": options.WideReadShare = double.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--zipf": options.ZipfExponent = double.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--idle-timeout": options.IdleTimeout = Value(); break;
+                case "--idle-observe": options.IdleObserve = Seconds(Value()); break;
+                case "--out": options.OutputDirectory = Value(); break;
+                default: throw new ArgumentException($"Unknown option '{name}'.");
+            }
+        }
+        if (options.Concurrency.Count == 0 || options.Concurrency.Any(c => c < 1))
+        {
+            throw new ArgumentException("--concurrency needs positive numbers.");
+        }
+        return options;
+    }
+
+    private static List<string> List(string value) =>
+        value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+
+    private static TimeSpan Seconds(string value) => TimeSpan.FromSeconds(double.Parse(value, CultureInfo.InvariantCulture));
+
+    private static string FindRepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(Directory.GetCurrentDirectory()); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Vetrina.slnx")))
+            {
+                return directory.FullName;
+            }
+        }
+        return Directory.GetCurrentDirectory();
+    }
+}

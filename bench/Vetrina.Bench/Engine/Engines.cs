@@ -1,0 +1,189 @@
+using Npgsql;
+using Vetrina.Bench.Baseline;
+
+namespace Vetrina.Bench.Engine;
+
+/// <summary>How the engine under test keeps its state.</summary>
+public enum EngineMode
+{
+    /// <summary><c>Vetrina:Storage=memory</c>: nothing durable.</summary>
+    Memory,
+
+    /// <summary><c>Vetrina:Storage=postgres</c> with group commit: callers answered once their batch is durable.</summary>
+    Postgres,
+
+    /// <summary><c>Vetrina:Storage=postgres</c>, <c>Vetrina:GroupCommit=false</c>: one durable write per request (baseline 3).</summary>
+    PostgresOneWrite,
+}
+
+public static class EngineModes
+{
+    public static string Key(EngineMode mode) => mode switch
+    {
+        EngineMode.Memory => "memory",
+        EngineMode.Postgres => "postgres",
+        _ => "postgres-one-write",
+    };
+
+    public static string Label(EngineMode mode) => mode switch
+    {
+        EngineMode.Memory => "memory",
+        EngineMode.Postgres => "PostgreSQL, group commit",
+        _ => "PostgreSQL, one write per request",
+    };
+
+    public static EngineMode Parse(string key) => key switch
+    {
+        "memory" => EngineMode.Memory,
+        "postgres" => EngineMode.Postgres,
+        "postgres-one-write" => EngineMode.PostgresOneWrite,
+        _ => throw new ArgumentException($"Unknown mode '{key}' (memory, postgres, postgres-one-write)."),
+    };
+}
+
+/// <summary>A Vetrina silo process, its client and (in PostgreSQL modes) its own database.</summary>
+public sealed class RunningVetrina(ServerProcess server, VetrinaClient client, string platformKey, Func<ValueTask> dropDatabase) : IAsyncDisposable
+{
+    public ServerProcess Server { get; } = server;
+
+    public VetrinaClient Client { get; } = client;
+
+    public string PlatformKey { get; } = platformKey;
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await Server.DisposeAsync();
+        await dropDatabase();
+    }
+}
+
+/// <summary>The hot-row baseline process and its own database.</summary>
+public sealed class RunningHotRow(ServerProcess server, string connectionString, Func<ValueTask> dropDatabase) : IAsyncDisposable
+{
+    public ServerProcess Server { get; } = server;
+
+    public string ConnectionString { get; } = connectionString;
+
+    public async Task<(int Available, int Stocked, long Orders, long Units)> ReadAsync()
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT s.available, s.stocked, (SELECT count(*) FROM orders), (SELECT coalesce(sum(quantity), 0) FROM orders) FROM stock s WHERE s.id = @id",
+            connection);
+        command.Parameters.AddWithValue("id", HotRowServer.ProductId);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt32(0), reader.GetInt32(1), reader.GetInt64(2), reader.GetInt64(3));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        await dropDatabase();
+    }
+}
+
+/// <summary>Starts the processes under test: each with a fresh database of its own on the benchmark's PostgreSQL.</summary>
+public sealed class Engines(BenchOptions options)
+{
+    private int _databases;
+
+    public async Task<RunningVetrina> StartVetrinaAsync(EngineMode mode, IEnumerable<string>? extraSettings = null)
+    {
+        var platformKey = "bench-" + Guid.NewGuid().ToString("N");
+        var port = ServerProcess.FreePort();
+        var settings = new List<string>
+        {
+            "--environment=Production",
+            $"--urls=http://127.0.0.1:{port}",
+            $"--Vetrina:PlatformKey={platformKey}",
+            $"--Vetrina:SiloPort={ServerProcess.FreePort()}",
+            $"--Vetrina:GatewayPort={ServerProcess.FreePort()}",
+            $"--Vetrina:ClusterId=bench-{port}",
+        };
+        Func<ValueTask> drop = () => ValueTask.CompletedTask;
+        if (mode == EngineMode.Memory)
+        {
+            settings.Add("--Vetrina:Storage=memory");
+        }
+        else
+        {
+            var (connectionString, dropDatabase) = await CreateDatabaseAsync("vetrina");
+            drop = dropDatabase;
+            settings.Add("--Vetrina:Storage=postgres");
+            settings.Add($"--Vetrina:PostgresConnectionString={connectionString}");
+            settings.Add($"--Vetrina:GroupCommit={(mode == EngineMode.Postgres ? "true" : "false")}");
+        }
+        settings.AddRange(extraSettings ?? []);
+        var server = ServerProcess.Start($"vetrina-{EngineModes.Key(mode)}", options.SiloDll, port, settings, options.LogDirectory);
+        try
+        {
+            await server.WaitUntilReadyAsync("/health/ready", TimeSpan.FromSeconds(90));
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            await drop();
+            throw;
+        }
+        return new RunningVetrina(server, new VetrinaClient(server.Address, platformKey), platformKey, drop);
+    }
+
+    public async Task<RunningHotRow> StartHotRowAsync(int stock, int connections)
+    {
+        var (connectionString, drop) = await CreateDatabaseAsync("hotrow");
+        await using (var connection = new NpgsqlConnection(connectionString))
+        {
+            await connection.OpenAsync();
+            await using var schema = new NpgsqlCommand(HotRowServer.Schema, connection);
+            await schema.ExecuteNonQueryAsync();
+            await using var seed = new NpgsqlCommand("INSERT INTO stock (id, available, stocked) VALUES (@id, @stock, @stock)", connection);
+            seed.Parameters.AddWithValue("id", HotRowServer.ProductId);
+            seed.Parameters.AddWithValue("stock", stock);
+            await seed.ExecuteNonQueryAsync();
+        }
+        // A pool as large as the load: the classic design gives every concurrent request its own connection.
+        var poolConnectionString = new NpgsqlConnectionStringBuilder(connectionString)
+        {
+            MaxPoolSize = Math.Max(100, connections),
+            MaxAutoPrepare = 10,
+        }.ConnectionString;
+        var port = ServerProcess.FreePort();
+        var server = ServerProcess.Start("hot-row", options.BenchDll, port,
+            ["hot-row-server", $"--urls=http://127.0.0.1:{port}", $"--connection={poolConnectionString}"], options.LogDirectory);
+        try
+        {
+            await server.WaitUntilReadyAsync("/ready", TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            await drop();
+            throw;
+        }
+        return new RunningHotRow(server, connectionString, drop);
+    }
+
+    private async Task<(string ConnectionString, Func<ValueTask> Drop)> CreateDatabaseAsync(string purpose)
+    {
+        var server = options.PostgresServer
+            ?? throw new InvalidOperationException("No PostgreSQL: run the benchmark with 'bash bench/run.sh', which starts one.");
+        var name = $"bench_{purpose}_{Environment.ProcessId}_{Interlocked.Increment(ref _databases)}";
+        await using (var connection = new NpgsqlConnection(server))
+        {
+            await connection.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+        return (new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString, async () =>
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var connection = new NpgsqlConnection(server);
+            await connection.OpenAsync();
+            await using var dropCommand = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", connection);
+            await dropCommand.ExecuteNonQueryAsync();
+        });
+    }
+}

@@ -1,0 +1,138 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Vetrina.Bench.Load;
+
+namespace Vetrina.Bench.Engine;
+
+public sealed record Brand(string BrandId, string ApiKey);
+
+public sealed record Creator(string CreatorId, string ApiKey);
+
+/// <summary>What <c>GET /api/products/{id}</c> says about stock.</summary>
+public sealed record StockFigures(int Available, int Sold, int Reserved, int Stocked)
+{
+    public override string ToString() => $"available {Available}, sold {Sold}, reserved {Reserved}, stocked {Stocked}";
+}
+
+/// <summary>
+/// The engine's HTTP API for everything that is not load: setting up brands, products, creators and links,
+/// replaying writes whose answer was lost, and reading the figures the invariant checks compare.
+/// </summary>
+public sealed class VetrinaClient : IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly string _platformKey;
+
+    public VetrinaClient(Uri address, string platformKey)
+    {
+        _platformKey = platformKey;
+        _http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 })
+        {
+            BaseAddress = address,
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    public async Task<Brand> CreateBrandAsync(string name, int commissionBps)
+    {
+        var json = await SendAsync(HttpMethod.Post, "/api/brands", _platformKey, new { name, defaultCommissionBps = commissionBps });
+        return new Brand(json.GetProperty("brandId").GetString()!, json.GetProperty("apiKey").GetString()!);
+    }
+
+    public async Task<string> CreateProductAsync(Brand brand, string sku, long priceMinor, int stock)
+    {
+        var json = await SendAsync(HttpMethod.Post, $"/api/brands/{brand.BrandId}/products", brand.ApiKey,
+            new { sku, title = $"Bench {sku}", priceMinor, currency = "EUR", stock });
+        return json.GetProperty("productId").GetString()!;
+    }
+
+    public async Task<Creator> CreateCreatorAsync(string handle)
+    {
+        var json = await SendAsync(HttpMethod.Post, "/api/creators", _platformKey, new { handle, followers = 1_000_000 });
+        return new Creator(json.GetProperty("creatorId").GetString()!, json.GetProperty("apiKey").GetString()!);
+    }
+
+    public async Task<string> CreateLinkAsync(Creator creator, string productId)
+    {
+        var json = await SendAsync(HttpMethod.Post, $"/api/creators/{creator.CreatorId}/links", creator.ApiKey, new { productId });
+        return json.GetProperty("code").GetString()!;
+    }
+
+    public async Task<StockFigures> GetStockAsync(string productId)
+    {
+        var json = await SendAsync(HttpMethod.Get, $"/api/products/{productId}", null, null);
+        return new StockFigures(
+            json.GetProperty("available").GetInt32(),
+            json.GetProperty("sold").GetInt32(),
+            json.GetProperty("reserved").GetInt32(),
+            json.GetProperty("stocked").GetInt32());
+    }
+
+    /// <summary>The creator's pending commission in EUR minor units (0 without a EUR balance).</summary>
+    public async Task<long> GetPendingEarningsAsync(Creator creator)
+    {
+        var json = await SendAsync(HttpMethod.Get, $"/api/creators/{creator.CreatorId}/earnings", creator.ApiKey, null);
+        foreach (var balance in json.GetProperty("balances").EnumerateArray())
+        {
+            if (balance.GetProperty("currency").GetString() == "EUR")
+            {
+                return balance.GetProperty("pendingMinor").GetInt64();
+            }
+        }
+        return 0;
+    }
+
+    public async Task<long> GetLinkClicksAsync(string code, Creator creator)
+    {
+        var json = await SendAsync(HttpMethod.Get, $"/api/links/{code}/stats", creator.ApiKey, null);
+        return json.GetProperty("clicks").GetInt64();
+    }
+
+    /// <summary>Vetrina grain activations over all silos (<c>GET /api/cluster</c>).</summary>
+    public async Task<long> GetActivationsAsync()
+    {
+        var json = await SendAsync(HttpMethod.Get, "/api/cluster", _platformKey, null);
+        return json.GetProperty("silos").EnumerateArray().Sum(s => s.GetProperty("vetrinaActivations").GetInt64());
+    }
+
+    /// <summary>Sends a write again, same shopper and Idempotency-Key; returns the status (the first outcome, replayed).</summary>
+    public async Task<int> ReplayAsync(Replay replay)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(replay.Method), replay.Path)
+        {
+            Content = new StringContent(replay.Body, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _platformKey);
+        if (replay.IdempotencyKey is { } key)
+        {
+            request.Headers.Add("Idempotency-Key", key);
+        }
+        using var response = await _http.SendAsync(request);
+        return (int)response.StatusCode;
+    }
+
+    private async Task<JsonElement> SendAsync(HttpMethod method, string path, string? bearer, object? body)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (bearer is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        }
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body);
+        }
+        using var response = await _http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException($"{method} {path} answered {(int)response.StatusCode}: {text}");
+        }
+        using var document = JsonDocument.Parse(text);
+        return document.RootElement.Clone();
+    }
+}

@@ -1,0 +1,57 @@
+using System.Globalization;
+using Vetrina.Bench.Load;
+using Vetrina.Bench.Scenarios;
+
+namespace Vetrina.Bench.Report;
+
+/// <summary>What each run prints as soon as it is over.</summary>
+public static class ConsoleReport
+{
+    public static void Print(PointResult point)
+    {
+        if (point.Failure is not null)
+        {
+            Console.WriteLine($"   FAILED TO RUN: {point.Failure}");
+        }
+        foreach (var m in point.Measurements)
+        {
+            Console.WriteLine(Invariant($"   {m.Label}: {m.Result.PerSecond:N0} ok/s, p50 {m.Result.Latency.P50:F2} ms, p95 {m.Result.Latency.P95:F2} ms, p99 {m.Result.Latency.P99:F2} ms; {Statuses(m.Result)}"));
+        }
+        if (point.Load is { } load)
+        {
+            Console.WriteLine($"   {Cpu(load)}");
+        }
+        foreach (var (name, value) in point.Figures)
+        {
+            Console.WriteLine(Invariant($"   {name}: {value:F2}"));
+        }
+        foreach (var note in point.Notes)
+        {
+            Console.WriteLine($"   {note}");
+        }
+        var broken = point.Checks.Where(c => !c.Passed).ToList();
+        if (broken.Count > 0)
+        {
+            Console.WriteLine("   !!!!!!!! INVARIANT BROKEN !!!!!!!!");
+            foreach (var check in broken)
+            {
+                Console.WriteLine($"   !!! {check.Name}: {check.Detail}");
+            }
+        }
+        else if (point.Checks.Count > 0)
+        {
+            Console.WriteLine($"   invariants: all {point.Checks.Count} hold ({string.Join("; ", point.Checks.Select(c => c.Detail))})");
+        }
+    }
+
+    public static string Statuses(GroupResult result) =>
+        result.Statuses.Count == 0 ? "no answers" : "answers " + string.Join(", ", result.Statuses.Select(s => Invariant($"{s.Key}: {s.Value:N0}")));
+
+    public static string Cpu(LoadResult load)
+    {
+        var processes = string.Join(", ", load.Processes.Select(p => Invariant($"{p.Name} {p.CpuShare * 100:F0}%")));
+        return Invariant($"CPU of the {Environment.ProcessorCount}-core machine: driver {load.DriverCpuShare * 100:F0}% ({load.DriverCpuMicrosecondsPerRequest:F1} µs per request), {processes}");
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

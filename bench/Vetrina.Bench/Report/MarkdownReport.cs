@@ -1,0 +1,157 @@
+using System.Globalization;
+using System.Text;
+using Vetrina.Bench.Engine;
+using Vetrina.Bench.Scenarios;
+
+namespace Vetrina.Bench.Report;
+
+/// <summary>bench/results/latest.md: the targets of issue 4 as ratios, then every run, then the invariants.</summary>
+public static class MarkdownReport
+{
+    public static string Write(BenchOptions options, RunContext context, ScenarioRunner runner, string command)
+    {
+        var results = runner.Results;
+        var md = new StringBuilder();
+        md.AppendLine("# Vetrina benchmark: latest run").AppendLine();
+        md.AppendLine(I($"- commit `{context.Commit}`, started {context.StartedAt:yyyy-MM-dd HH:mm} UTC"));
+        md.AppendLine($"- machine: {context.Machine}");
+        md.AppendLine(I($"- each run: {options.Warmup.TotalSeconds:F0} s warm-up, then {options.Duration.TotalSeconds:F0} s measured; closed loop, one request outstanding per connection; a fresh engine process (and database) per run"));
+        md.AppendLine($"- command: `{command}`");
+        md.AppendLine("- PostgreSQL runs with fsync on: a durable answer means a commit on disk").AppendLine();
+
+        md.AppendLine("## Targets of issue 4").AppendLine();
+        md.AppendLine("| connections | viral buy, memory / HTTP ceiling (≥ 0.5) | viral buy, PostgreSQL group commit / hot-row baseline (≥ 10) | click, memory / HTTP ceiling (≥ 0.8) | group commit / one write per request |");
+        md.AppendLine("|---:|---:|---:|---:|---:|");
+        foreach (var c in options.Concurrency)
+        {
+            var ceiling = Throughput(results, ScenarioRunner.Ceiling, c);
+            var memory = Throughput(results, ScenarioRunner.ViralBuy(EngineMode.Memory), c);
+            var durable = Throughput(results, ScenarioRunner.ViralBuy(EngineMode.Postgres), c);
+            var oneWrite = Throughput(results, ScenarioRunner.ViralBuy(EngineMode.PostgresOneWrite), c);
+            var hotRow = Throughput(results, ScenarioRunner.HotRow, c);
+            var click = Throughput(results, ScenarioRunner.Click(EngineMode.Memory), c);
+            md.AppendLine($"| {c} | {Ratio(memory, ceiling, 0.5, atLeast: true)} | {Ratio(durable, hotRow, 10, atLeast: true)} | {Ratio(click, ceiling, 0.8, atLeast: true)} | {Ratio(durable, oneWrite, null, atLeast: true)} |");
+        }
+        md.AppendLine();
+        foreach (var hot in results.Where(r => r.Scenario == "hot-read" && r.Failure is null))
+        {
+            var ratio = hot.Figures.GetValueOrDefault("hot/idle p99", double.NaN);
+            md.AppendLine(I($"- {hot.Series}: hot read p99 {hot.Figures.GetValueOrDefault("hot read p99 ms"):F2} ms / idle read p99 {hot.Figures.GetValueOrDefault("idle read p99 ms"):F2} ms (both during the storm) = **{ratio:F2}** (target ≤ 2: {(ratio <= 2 ? "met" : "not met")}); idle read p99 with no storm {hot.Figures.GetValueOrDefault("quiet idle read p99 ms"):F2} ms"));
+        }
+        md.AppendLine();
+        md.AppendLine("A ratio is of successful answers per second at the same concurrency, in this run. ✓ met, ✗ not met.").AppendLine();
+
+        md.AppendLine("## Every run").AppendLine();
+        md.AppendLine("| scenario | what | conn. | ok/s | p50 ms | p95 ms | p99 ms | answers by status | driver µs CPU/req | CPU: driver / server / PostgreSQL | invariants |");
+        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---|---:|---|---|");
+        foreach (var point in results)
+        {
+            if (point.Failure is not null)
+            {
+                md.AppendLine($"| {point.Scenario} | {point.Series} | {point.Concurrency} | – | – | – | – | **failed to run**: {Escape(point.Failure.Split('\n')[0])} | | | |");
+                continue;
+            }
+            var first = true;
+            foreach (var m in point.Measurements)
+            {
+                var cpu = first && point.Load is { } load
+                    ? I($"{load.DriverCpuMicrosecondsPerRequest:F1}") + " | " + I($"{load.DriverCpuShare * 100:F0}%") + " / " + Share(load, "server") + " / " + Share(load, "postgres")
+                    : " | ";
+                var invariants = first ? Invariants(point) : "";
+                md.AppendLine(I($"| {point.Scenario} | {point.Series}: {m.Label} | {m.Result.Connections} | {m.Result.PerSecond:N0} | {m.Result.Latency.P50:F2} | {m.Result.Latency.P95:F2} | {m.Result.Latency.P99:F2} | {Escape(ConsoleReport.Statuses(m.Result))} | {cpu} | {invariants} |"));
+                first = false;
+            }
+        }
+        md.AppendLine();
+        md.AppendLine("CPU shares are of the whole machine over the measured window (100% = every core busy), read from /proc. ");
+        md.AppendLine("The driver's CPU per request shows it is not the bottleneck.").AppendLine();
+
+        var notes = results.Where(r => r.Notes.Count > 0 || r.Figures.Count > 0).ToList();
+        if (notes.Count > 0)
+        {
+            md.AppendLine("## Notes per run").AppendLine();
+            foreach (var point in notes)
+            {
+                md.AppendLine($"- **{point.Series}, {point.Concurrency} connections**");
+                foreach (var (name, value) in point.Figures)
+                {
+                    md.AppendLine(I($"  - {name}: {value:F2}"));
+                }
+                foreach (var note in point.Notes)
+                {
+                    md.AppendLine($"  - {Escape(note)}");
+                }
+            }
+            md.AppendLine();
+        }
+
+        if (runner.WideCatalog is { } wide)
+        {
+            md.AppendLine("## Wide catalog: memory per activation").AppendLine();
+            md.AppendLine(I($"- {wide.Products:N0} products created through the API at {wide.CreatedPerSecond:N0}/s; {wide.Shoppers:N0} shopper ids; Zipf s = {wide.ZipfExponent}"));
+            md.AppendLine($"- memory per activation, catalog (product grains): live heap {Kib(wide.ProductActivation.LiveHeapBytes)}, resident {Kib(wide.ProductActivation.ResidentBytes)}");
+            md.AppendLine($"- memory per activation, traffic (carts, checkouts, orders, …): live heap {Kib(wide.TrafficActivation.LiveHeapBytes)}, resident {Kib(wide.TrafficActivation.ResidentBytes)}");
+            md.AppendLine("  (memory delta divided by the activation delta of `GET /api/cluster`; the live heap is measured after a full GC forced");
+            md.AppendLine("  through the diagnostics port between phases, the resident set includes garbage and the GC's headroom)");
+            md.AppendLine($"- {wide.DeactivationNote}").AppendLine();
+            md.AppendLine("| seconds | phase | Vetrina activations | resident MB | live heap MB |");
+            md.AppendLine("|---:|---|---:|---:|---:|");
+            foreach (var s in wide.Samples)
+            {
+                var heap = s.LiveHeapBytes is { } h ? I($"{h / 1024.0 / 1024.0:F0}") : "";
+                md.AppendLine(I($"| {s.Seconds:F0} | {s.Phase} | {s.Activations:N0} | {s.ResidentBytes / 1024.0 / 1024.0:F0} | {heap} |"));
+            }
+            md.AppendLine();
+        }
+
+        md.AppendLine("## Invariants").AppendLine();
+        var broken = results.Where(r => r.Broken).ToList();
+        if (broken.Count == 0)
+        {
+            md.AppendLine($"All {results.Sum(r => r.Checks.Count)} checks of {results.Count} runs hold.");
+        }
+        else
+        {
+            md.AppendLine("**BROKEN: this run does not count, whatever its speed.**").AppendLine();
+            foreach (var point in broken)
+            {
+                if (point.Failure is not null)
+                {
+                    md.AppendLine($"- {point.Series}, {point.Concurrency} connections: failed to run: {Escape(point.Failure)}");
+                }
+                foreach (var check in point.Checks.Where(c => !c.Passed))
+                {
+                    md.AppendLine($"- {point.Series}, {point.Concurrency} connections: {check.Name}: {Escape(check.Detail)}");
+                }
+            }
+        }
+        md.AppendLine().AppendLine("![Throughput against concurrency](throughput.png)");
+        return md.ToString();
+    }
+
+    public static double? Throughput(IEnumerable<PointResult> results, string series, int concurrency) =>
+        results.FirstOrDefault(r => r.Series == series && r.Concurrency == concurrency && r.Failure is null)?.Throughput;
+
+    private static string Ratio(double? top, double? bottom, double? target, bool atLeast)
+    {
+        if (top is not { } t || bottom is not { } b || b <= 0)
+        {
+            return "–";
+        }
+        var ratio = t / b;
+        var mark = target is { } goal ? ((atLeast ? ratio >= goal : ratio <= goal) ? " ✓" : " ✗") : "";
+        return I($"{ratio:F2}{mark} ({t:N0} / {b:N0})");
+    }
+
+    private static string Share(Load.LoadResult load, string name) =>
+        load.Processes.FirstOrDefault(p => p.Name == name) is { } p ? I($"{p.CpuShare * 100:F0}%") : "–";
+
+    private static string Invariants(PointResult point) =>
+        point.Checks.Count == 0 ? "–" : point.Checks.All(c => c.Passed) ? $"{point.Checks.Count} hold" : $"**{point.Checks.Count(c => !c.Passed)} BROKEN**";
+
+    private static string Kib(double? bytes) => bytes is { } b ? I($"{b / 1024:F1} KiB") : "–";
+
+    private static string Escape(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+
+    private static string I(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

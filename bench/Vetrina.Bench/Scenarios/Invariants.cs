@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using Vetrina.Bench.Engine;
+using Vetrina.Bench.Load;
+
+namespace Vetrina.Bench.Scenarios;
+
+/// <summary>
+/// After a write run: learn the outcome of every write whose answer was lost (replayed with the same
+/// Idempotency-Key), then compare what the engine reports with what the driver was told. Effects (earnings,
+/// link stats) are delivered asynchronously, so those are polled until a deadline.
+/// </summary>
+public static class Invariants
+{
+    private static readonly TimeSpan StockDeadline = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan EffectDeadline = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan ReplayDeadline = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Replays lost writes (a few at a time) until each answers something other than 5xx, within one overall
+    /// deadline; returns the check.
+    /// </summary>
+    public static async Task<Check> ResolveLostAnswersAsync(VetrinaClient client, WriteLedger ledger)
+    {
+        var replays = ledger.Unknown.ToArray();
+        var until = Stopwatch.GetTimestamp() + (long)(ReplayDeadline.TotalSeconds * Stopwatch.Frequency);
+        var unresolved = 0;
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < replays.Length)
+            {
+                var status = await ReplayAsync(client, replays[i], until);
+                if (status == 201)
+                {
+                    ledger.Succeed(replays[i].ProductIndex);
+                }
+                else if (Outcomes.IsUnknown(status))
+                {
+                    Interlocked.Increment(ref unresolved);
+                }
+                else
+                {
+                    ledger.Refuse();
+                }
+            }
+        })));
+        return new Check("every write's outcome is known", unresolved == 0,
+            $"{replays.Length} lost answers replayed with the same Idempotency-Key, {unresolved} still unanswered");
+    }
+
+    private static async Task<int> ReplayAsync(VetrinaClient client, Replay replay, long until)
+    {
+        var status = Outcomes.Failed;
+        while (Stopwatch.GetTimestamp() < until)
+        {
+            try
+            {
+                status = await client.ReplayAsync(replay);
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                status = Outcomes.Failed;
+            }
+            if (!Outcomes.IsUnknown(status))
+            {
+                return status;
+            }
+            await Task.Delay(500);
+        }
+        return status;
+    }
+
+    /// <summary>Stock of one product against the successful buys the driver counted.</summary>
+    public static async Task<List<Check>> CheckStockAsync(VetrinaClient client, string productId, long expectedSold, string label = "")
+    {
+        var figures = await EventuallyAsync(() => client.GetStockAsync(productId), f => f.Sold == expectedSold && f.Reserved == 0, StockDeadline);
+        return StockChecks(figures, expectedSold, label);
+    }
+
+    public static List<Check> StockChecks(StockFigures f, long expectedSold, string label = "") =>
+    [
+        new($"{label}sold equals successful buys", f.Sold == expectedSold, $"sold {f.Sold}, successful buys {expectedSold}"),
+        new($"{label}no oversell", f.Sold <= f.Stocked && f.Available >= 0, f.ToString()),
+        new($"{label}available + sold + reserved = stocked", f.Available + f.Sold + f.Reserved == f.Stocked, f.ToString()),
+        new($"{label}no stock stays held", f.Reserved == 0, $"reserved {f.Reserved}"),
+    ];
+
+    /// <summary>The creator's pending commission: floor(price × 1 × bps / 10000) per successful buy.</summary>
+    public static async Task<Check> CheckEarningsAsync(VetrinaClient client, Creator creator, long successes, long unitCommission)
+    {
+        var expected = successes * unitCommission;
+        var pending = await EventuallyAsync(() => client.GetPendingEarningsAsync(creator), p => p == expected, EffectDeadline);
+        return new Check("creator's pending commission equals the formula", pending == expected,
+            $"pending {pending}, expected {successes} × {unitCommission} = {expected}");
+    }
+
+    /// <summary>Link clicks: every 201 counted; a click whose answer was lost may or may not have counted.</summary>
+    public static async Task<Check> CheckClicksAsync(VetrinaClient client, string code, Creator creator, WriteLedger ledger)
+    {
+        var low = ledger.Clicks;
+        var high = ledger.Clicks + ledger.UnknownClicks;
+        var clicks = await EventuallyAsync(() => client.GetLinkClicksAsync(code, creator), c => c >= low && c <= high, EffectDeadline);
+        return new Check("link clicks equal the clicks answered 201", clicks >= low && clicks <= high,
+            low == high ? $"clicks {clicks}, answered 201: {low}" : $"clicks {clicks}, expected between {low} and {high}");
+    }
+
+    private static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan deadline)
+    {
+        var until = Stopwatch.GetTimestamp() + (long)(deadline.TotalSeconds * Stopwatch.Frequency);
+        while (true)
+        {
+            var value = await read();
+            if (done(value) || Stopwatch.GetTimestamp() > until)
+            {
+                return value;
+            }
+            await Task.Delay(250);
+        }
+    }
+}

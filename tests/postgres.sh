@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL for the test suite and the benchmark; source this file, then:
+#   postgres_start [-c name=value ...]   installs the server package when its binaries are missing (Debian),
+#                                        starts a server on a free loopback port with its own data folder
+#                                        (as the unprivileged 'postgres' user when run as root, because initdb
+#                                        refuses root) and sets PG_BIN, PG_DIR, PG_PORT;
+#   postgres_stop                        stops it and removes its folder (postgres_start registers it on EXIT).
+# The extra arguments are server options, e.g. '-c fsync=off'.
+
+postgres_bin() {
+  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+}
+
+postgres_as_owner() {
+  if [ "$(id -u)" = "0" ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+postgres_stop() {
+  if [ -n "${PG_DIR:-}" ]; then
+    postgres_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$PG_DIR"
+  fi
+}
+
+postgres_start() {
+  if [ -z "$(postgres_bin)" ] || [ ! -x "$(postgres_bin)/initdb" ]; then
+    echo "Installing the PostgreSQL server package..."
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq postgresql >/dev/null
+  fi
+  PG_BIN=$(postgres_bin)
+
+  PG_DIR=$(mktemp -d /tmp/vetrina-test-pg.XXXXXX)
+  # A port nothing listens on (bash's /dev/tcp connects when something does).
+  PG_PORT=
+  for _ in $(seq 1 50); do
+    candidate=$((20000 + RANDOM % 30000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then PG_PORT=$candidate; break; fi
+  done
+  [ -n "$PG_PORT" ] || { echo "No free port for PostgreSQL" >&2; exit 1; }
+  if [ "$(id -u)" = "0" ]; then chown postgres "$PG_DIR"; fi
+  chmod 700 "$PG_DIR"
+  trap postgres_stop EXIT
+
+  postgres_as_owner "$PG_BIN/initdb" -D "$PG_DIR/data" -U vetrina --auth=trust --encoding=UTF8 --no-instructions >/dev/null
+  postgres_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start \
+    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=500 $*" >/dev/null
+  echo "Throwaway PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PG_PORT"
+}
