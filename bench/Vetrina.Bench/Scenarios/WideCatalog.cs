@@ -23,7 +23,7 @@ public sealed partial class ScenarioRunner
 
     private async Task WideCatalogAsync(PointResult point, int c)
     {
-        await using var vetrina = await engines.StartVetrinaAsync(EngineMode.Memory, [$"--Vetrina:Activation:IdleTimeout={options.IdleTimeout}"]);
+        await using var vetrina = await engines.StartVetrinaAsync(EngineMode.Memory, [$"--Vetrina:GrainCollection:CollectionAge={options.IdleTimeout}", "--Vetrina:GrainCollection:CollectionQuantum=00:00:05"]);
         var client = vetrina.Client;
         var clock = Stopwatch.StartNew();
         var samples = new List<MemorySample>();
@@ -114,7 +114,7 @@ public sealed partial class ScenarioRunner
         var dropped = traffic.Activations - idle.Activations;
         var note = dropped > 0
             ? $"{dropped} of {traffic.Activations} activations were deactivated within {options.IdleObserve.TotalSeconds:F0} s of idleness: live heap {Mb(traffic.LiveHeapBytes)} → {Mb(idle.LiveHeapBytes)} MB, resident memory {Mb(traffic.ResidentBytes)} → {Mb(idle.ResidentBytes)} MB (the GC may keep freed memory reserved)."
-            : $"No activation was deactivated within {options.IdleObserve.TotalSeconds:F0} s of idleness. The silo was started with --Vetrina:Activation:IdleTimeout={options.IdleTimeout}; an engine without that setting keeps Orleans' default collection age, far longer than this window, and Orleans collects idle grains only once per collection quantum.";
+            : $"No activation was deactivated within {options.IdleObserve.TotalSeconds:F0} s of idleness. The silo was started with --Vetrina:GrainCollection:CollectionAge={options.IdleTimeout}; an engine without that setting keeps Orleans' default collection age, far longer than this window, and Orleans collects idle grains only once per collection quantum.";
         point.Notes.Add(note);
         point.Notes.Add($"{ledger.Succeeded} successful buys on {ledger.SoldPerProduct.Count(s => s > 0)} distinct products; top 1% of products draw {zipf.ShareOfTop(productIds.Length / 100) * 100:F0}% of the traffic");
         WideCatalog = new WideCatalogReport(productIds.Length, createdPerSecond, options.WideShoppers, options.ZipfExponent,
