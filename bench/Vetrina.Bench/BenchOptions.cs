@@ -24,7 +24,7 @@ public sealed class BenchOptions
           --wide-shoppers N       wide catalog: distinct shopper ids (default 1000000)
           --wide-read-share X     wide catalog: share of product reads, the rest are buys (default 0.8)
           --zipf S                wide catalog: Zipf exponent over products (default 1.0)
-          --idle-timeout SPAN     passed as --Vetrina:Activation:IdleTimeout to the wide-catalog silo (default 00:00:30)
+          --idle-timeout SPAN     passed as --Vetrina:GrainCollection:CollectionAge to the wide-catalog silo (default 00:00:30)
           --idle-observe SECONDS  wide catalog: how long memory and activations are watched after the load (default 60)
           --out DIR               where latest.md, latest.json, throughput.png and logs go (default bench/results)
         Environment: VETRINA_BENCH_POSTGRES (server connection string), VETRINA_BENCH_PGDATA (its data folder, for its CPU share).

@@ -40,7 +40,8 @@ public sealed class ServerProcess : IAsyncDisposable
     public static ServerProcess Start(string name, string dll, int port, IEnumerable<string> arguments, string logDirectory)
     {
         Directory.CreateDirectory(logDirectory);
-        var logPath = Path.Combine(logDirectory, $"{name}-{port}.log");
+        // Absolute: the shell below runs in the server's own folder.
+        var logPath = Path.GetFullPath(Path.Combine(logDirectory, $"{name}-{port}.log"));
         var start = new ProcessStartInfo("/bin/sh")
         {
             WorkingDirectory = Path.GetDirectoryName(dll)!,
