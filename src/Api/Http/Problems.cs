@@ -17,6 +17,32 @@ public static class Problems
     public static ProblemHttpResult NotFound(string what) =>
         TypedResults.Problem($"{what} does not exist.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
 
+    /// <summary>
+    /// Gives every problem a detail, also those the framework writes itself (401, 403, 404 of unknown routes, 405,
+    /// 415, a body that is not JSON): the contract promises status, title and detail on every error.
+    /// </summary>
+    public static void Complete(ProblemDetailsContext context)
+    {
+        if (!string.IsNullOrWhiteSpace(context.ProblemDetails.Detail))
+        {
+            return;
+        }
+        var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
+        context.ProblemDetails.Detail = status switch
+        {
+            StatusCodes.Status400BadRequest =>
+                "The request is malformed: its body is missing or not JSON, or a value does not fit its field (for example a fraction or an out-of-range number where an integer is expected).",
+            StatusCodes.Status401Unauthorized => "Send 'Authorization: Bearer <key>' with a valid platform, brand or creator key.",
+            StatusCodes.Status403Forbidden => "The key is valid but may not act on this resource.",
+            StatusCodes.Status404NotFound => "No route of the API matches this path.",
+            StatusCodes.Status405MethodNotAllowed => "This route does not accept this HTTP method.",
+            StatusCodes.Status413PayloadTooLarge => "The request body is too large.",
+            StatusCodes.Status415UnsupportedMediaType => "Send the body as JSON with 'Content-Type: application/json'.",
+            >= 500 => "The engine could not process the request; the trace id identifies it in the logs.",
+            _ => context.ProblemDetails.Title ?? "The request was refused.",
+        };
+    }
+
     private static int StatusOf(FailureKind kind) => kind switch
     {
         FailureKind.NotFound => StatusCodes.Status404NotFound,

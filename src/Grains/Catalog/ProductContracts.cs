@@ -77,7 +77,10 @@ public interface IProductGrain : IGrainWithStringKey
     [Alias("adjust-stock")]
     Task<Outcome<ProductView>> AdjustStockAsync(string actingBrandId, int delta);
 
-    /// <summary>Holds stock for a checkout until it confirms or releases it; idempotent by checkout id.</summary>
+    /// <summary>
+    /// Holds stock for a checkout until it confirms or releases it; idempotent by checkout id. A repeat with another
+    /// quantity adjusts an unconfirmed hold and is refused for a confirmed one.
+    /// </summary>
     [Alias("hold")]
     Task<Outcome<ProductQuote>> HoldAsync(string checkoutId, int quantity, DateTimeOffset expiresAt);
 

@@ -37,7 +37,8 @@ public sealed class ProductGrain(
     {
         if (S.Definition is not null)
         {
-            return S.Definition == definition ? Outcome<ProductView>.Ok(_published!) : Failure.Conflict($"SKU '{definition.Sku}' already exists for this brand.");
+            // Every repeat is a conflict, an identical one too: api-v1 has no idempotent product creation.
+            return Failure.Conflict($"SKU '{definition.Sku}' already exists for this brand.");
         }
         S.Definition = definition;
         S.Title = definition.Title;
@@ -102,9 +103,13 @@ public sealed class ProductGrain(
         {
             return Failure.NotFound($"Product '{ProductId}'");
         }
-        if (S.Holds.ContainsKey(checkoutId))
+        S.Holds.TryGetValue(checkoutId, out var earlier);
+        if (earlier is { Confirmed: true })
         {
-            return Outcome<ProductQuote>.Ok(Quote());
+            // Sold to this checkout already; only the same quantity is a replay of it.
+            return earlier.Quantity == quantity
+                ? Outcome<ProductQuote>.Ok(Quote())
+                : Failure.Conflict($"Product '{ProductId}' already sold {earlier.Quantity} units to this checkout; {quantity} requested.");
         }
         if (S.Status != ProductStatus.Active)
         {
@@ -114,12 +119,17 @@ public sealed class ProductGrain(
         {
             return Failure.Invalid("Quantity must be positive.");
         }
-        if (S.Available < quantity)
+        // An unconfirmed hold is left by an attempt of this checkout that never reached Paying (a checkout holds
+        // only before it), so nothing was charged for it: a retry, perhaps with another cart, takes it over at the
+        // quantity it asks for now, and the confirmation sells exactly what the order says. If the stock does not
+        // allow that, the retry is refused like any checkout and releases the hold.
+        var free = S.Available + (earlier?.Quantity ?? 0);
+        if (free < quantity)
         {
-            return new Failure(FailureKind.Conflict, "Not enough stock", $"Product '{ProductId}' has {S.Available} units available; {quantity} requested.");
+            return new Failure(FailureKind.Conflict, "Not enough stock", $"Product '{ProductId}' has {free} units available; {quantity} requested.");
         }
-        S.Available -= quantity;
-        S.Reserved += quantity;
+        S.Available = free - quantity;
+        S.Reserved += quantity - (earlier?.Quantity ?? 0);
         S.Holds[checkoutId] = new StockHold { Quantity = quantity, ExpiresAt = expiresAt };
         await SaveAsync();
         await EnsureSweepingAsync();

@@ -49,18 +49,20 @@ public sealed class CheckoutGrain(
     public async Task ResolveAsync(string productId)
     {
         var product = GrainFactory.GetGrain<IProductGrain>(productId);
+        // From Paying on, the product list is durable and is all this checkout charges for. A hold on any other
+        // product was left by an earlier attempt with another cart and must go back to stock, never be sold.
+        var charged = S.ProductIds.Contains(productId, StringComparer.Ordinal);
         switch (S.Stage)
         {
-            case CheckoutStage.New:
-            case CheckoutStage.Failed:
-                await product.ReleaseAsync(CheckoutId);
-                break;
-            case CheckoutStage.Paying:
+            case CheckoutStage.Paying when charged:
                 await PayAndPlaceAsync();
                 break;
-            case CheckoutStage.Completed:
+            case CheckoutStage.Completed when charged:
                 await product.ConfirmAsync(CheckoutId);
                 await product.ForgetAsync(CheckoutId);
+                break;
+            default:
+                await product.ReleaseAsync(CheckoutId);
                 break;
         }
     }

@@ -39,8 +39,11 @@ public abstract class ContractErrorTests(IApiTarget target)
         AssertProblem(await _api.PostAsync(products, new { sku = "a", title = "t", currency = "EUR", stock = 1 }, brand.Key), HttpStatusCode.BadRequest);
         AssertProblem(await _api.SendAsync(HttpMethod.Post, products, rawBody: "{\"sku\":\"a\",\"title\":\"t\",\"priceMinor\":1e40,\"currency\":\"EUR\",\"stock\":1}", key: brand.Key), HttpStatusCode.BadRequest);
 
-        (await _api.PostAsync(products, new { sku = "dup", title = "t", priceMinor = 1, currency = "EUR", stock = 1 }, brand.Key)).Expect(HttpStatusCode.Created);
+        var first = (await _api.PostAsync(products, new { sku = "dup", title = "t", priceMinor = 1, currency = "EUR", stock = 1 }, brand.Key)).Expect(HttpStatusCode.Created);
         AssertProblem(await _api.PostAsync(products, new { sku = "dup", title = "other", priceMinor = 2, currency = "EUR", stock = 1 }, brand.Key), HttpStatusCode.Conflict);
+        // The same body again is a repeat too: the contract has no idempotent product creation.
+        AssertProblem(await _api.PostAsync(products, new { sku = "dup", title = "t", priceMinor = 1, currency = "EUR", stock = 1 }, brand.Key), HttpStatusCode.Conflict);
+        Assert.Equal(1, (await _api.ProductAsync(first.Str("productId"))).GetProperty("available").GetInt32());
 
         AssertProblem(await _api.PostAsync($"/api/products/{product}/stock", new { delta = -4 }, brand.Key), HttpStatusCode.Conflict);
         Assert.Equal(3, (await _api.PostAsync($"/api/products/{product}/stock", new { delta = 0 }, brand.Key)).Expect(HttpStatusCode.OK).Number("available"));

@@ -16,8 +16,13 @@ public sealed record Reply(HttpStatusCode Status, string? ContentType, JsonEleme
 
     public long Number(string property) => Body.GetProperty(property).GetInt64();
 
-    public bool IsProblem => ContentType == "application/problem+json" && Body.TryGetProperty("status", out var s) && s.GetInt32() == (int)Status
-        && Body.TryGetProperty("title", out _);
+    /// <summary>An RFC 9457 body as the contract requires it: the answer's status, a title and a detail.</summary>
+    public bool IsProblem => ContentType == "application/problem+json" && Body.ValueKind == JsonValueKind.Object
+        && Body.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.Number && s.GetInt32() == (int)Status
+        && IsText(Body, "title") && IsText(Body, "detail");
+
+    private static bool IsText(JsonElement body, string property) =>
+        body.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(value.GetString());
 }
 
 public sealed record Party(string Id, string Key);

@@ -30,12 +30,14 @@ public sealed class VetrinaServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<VetrinaServer> StartAsync(string storage = "memory", string? dataDirectory = null, FakeTimeProvider? clock = null)
+    /// <param name="settings">Extra configuration, for example <c>["Vetrina:Checkout:HoldSweepInterval"] = "00:00:00.2"</c>.</param>
+    public static async Task<VetrinaServer> StartAsync(string storage = "memory", string? dataDirectory = null, FakeTimeProvider? clock = null,
+        string environment = "Production", IReadOnlyDictionary<string, string>? settings = null)
     {
         var args = new List<string>
         {
             "--urls=http://127.0.0.1:0",
-            "--environment=Production",
+            $"--environment={environment}",
             $"--Vetrina:PlatformKey={PlatformKey}",
             $"--Vetrina:Storage={storage}",
             $"--Vetrina:SiloPort={FreePort()}",
@@ -50,6 +52,7 @@ public sealed class VetrinaServer : IAsyncDisposable
         {
             args.Add($"--Vetrina:DataDirectory={dataDirectory}");
         }
+        args.AddRange((settings ?? new Dictionary<string, string>()).Select(s => $"--{s.Key}={s.Value}"));
         var builder = VetrinaHost.CreateBuilder([.. args]);
         if (clock is not null)
         {
