@@ -80,6 +80,7 @@ public sealed class LinkGrain(
         S.Clicks++;
         S.Shoppers.Add(shopperId);
         await Commit.DurableAsync();
+        VetrinaMetrics.ClickCounted();
         return Outcome<Click>.Ok(new Click(Code, link.ProductId, link.CreatorId, link.CreatorShopperId, now,
             now.AddHours(link.AttributionWindowHours)));
     }
