@@ -4,7 +4,7 @@ using Vetrina.Grains.Checkout;
 using Vetrina.Grains.Common;
 using Vetrina.Grains.Orders;
 using Vetrina.Grains.Payments;
-using Vetrina.Silo.Health;
+using Vetrina.Silo.Defaults;
 using Vetrina.Silo.Storage;
 
 namespace Vetrina.Silo.Hosting;
@@ -18,6 +18,7 @@ public static class VetrinaHost
         var settings = builder.Configuration.GetSection(VetrinaSettings.Section).Get<VetrinaSettings>() ?? new VetrinaSettings();
         var platformKey = PlatformKey(settings, builder.Environment);
 
+        builder.AddServiceDefaults(settings);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(new CommerceClock(TimeProvider.System));
         builder.Services.AddSingleton<IPaymentGateway, BuiltInPaymentGateway>();
@@ -37,17 +38,17 @@ public static class VetrinaHost
             silo.Services.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Vetrina:Membership"));
             silo.Services.Configure<SiloMessagingOptions>(builder.Configuration.GetSection("Vetrina:Messaging"));
             silo.UseVetrinaStorage(settings);
+            silo.AddSiloDefaults(settings);
         });
 
         builder.Services.AddVetrinaApi(platformKey);
-        builder.Services.AddVetrinaHealthChecks(settings);
         return builder;
     }
 
     public static WebApplication UseVetrina(this WebApplication app)
     {
         app.UseVetrinaApi();
-        app.MapVetrinaHealth();
+        app.MapDefaultEndpoints();
         return app;
     }
 

@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Logging.Console;
+using Vetrina.Api.Auth;
+using Vetrina.Silo.Hosting;
+
+namespace Vetrina.Silo.Defaults;
+
+/// <summary>
+/// Everything a Vetrina process has around its routes, in one place: structured logs, OpenTelemetry, health and the
+/// Prometheus scrape endpoint.
+/// </summary>
+public static class ServiceDefaults
+{
+    public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder, VetrinaSettings settings)
+    {
+        builder.AddStructuredLogs();
+        builder.AddVetrinaTelemetry(settings.Telemetry);
+        builder.Services.AddVetrinaHealthChecks();
+        return builder;
+    }
+
+    public static ISiloBuilder AddSiloDefaults(this ISiloBuilder silo, VetrinaSettings settings)
+    {
+        // Grain calls start activities that continue the caller's trace, so one trace runs from HTTP to storage.
+        silo.AddActivityPropagation();
+        return silo;
+    }
+
+    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    {
+        var settings = app.Services.GetRequiredService<VetrinaSettings>();
+        app.MapVetrinaHealth();
+        if (settings.Telemetry.Prometheus)
+        {
+            // Metrics tell sales volumes: the scraper sends the platform key (Prometheus' 'authorization' setting).
+            app.MapPrometheusScrapingEndpoint(Telemetry.PrometheusPath).RequireAuthorization(Access.Platform);
+        }
+        return app;
+    }
+
+    /// <summary>
+    /// JSON lines outside Development (readable text in it), each with the trace and span id of the request it belongs
+    /// to. Keys and tokens are never logged: they travel in headers and bodies, which no log message includes.
+    /// </summary>
+    private static void AddStructuredLogs(this WebApplicationBuilder builder)
+    {
+        builder.Logging.Configure(o => o.ActivityTrackingOptions =
+            ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
+        if (builder.Configuration["Logging:Console:FormatterName"] is null)
+        {
+            builder.Logging.AddConsole(o => o.FormatterName = builder.Environment.IsDevelopment() ? ConsoleFormatterNames.Simple : ConsoleFormatterNames.Json);
+        }
+        builder.Services.Configure<JsonConsoleFormatterOptions>(o =>
+        {
+            o.IncludeScopes = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+        });
+        builder.Services.Configure<SimpleConsoleFormatterOptions>(o => o.IncludeScopes = true);
+    }
+}
