@@ -7,7 +7,10 @@ using Vetrina.Api.Http;
 
 namespace Vetrina.Api;
 
-/// <summary>The HTTP face of Vetrina: authentication, JSON conventions, problem answers and every route of api-v1.</summary>
+/// <summary>
+/// The HTTP face of Vetrina: authentication, JSON conventions, problem answers and every route of api-v1. Routes name
+/// their rate-limit and timeout policies (<see cref="Limits"/>); the host gives them their values.
+/// </summary>
 public static class VetrinaApi
 {
     public static IServiceCollection AddVetrinaApi(this IServiceCollection services, string platformKey)
@@ -26,6 +29,8 @@ public static class VetrinaApi
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
         });
         services.AddOpenApi();
+        services.AddRateLimiter(_ => { });
+        services.AddRequestTimeouts(_ => { });
         return services;
     }
 
@@ -33,8 +38,12 @@ public static class VetrinaApi
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseKnownBodyEncodings();
         app.UseAuthentication();
+        // After authentication, so a key has its own bucket; before authorization, so refused keys spend their address's.
+        app.UseRateLimiter();
         app.UseAuthorization();
+        app.UseRequestTimeouts();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapBrandEndpoints();
         app.MapProductEndpoints();

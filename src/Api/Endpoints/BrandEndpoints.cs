@@ -21,7 +21,7 @@ public static class BrandEndpoints
 
     public static IEndpointRouteBuilder MapBrandEndpoints(this IEndpointRouteBuilder routes)
     {
-        var brands = routes.MapGroup("/api/brands").WithTags("Brands");
+        var brands = routes.MapGroup("/api/brands").WithTags("Brands").WithCallerLimits();
         brands.MapPost("/", CreateBrand).RequireAuthorization(Access.Platform);
         brands.MapGet("/{brandId}", GetBrand).RequireAuthorization(Access.PlatformOrBrandOwner);
         brands.MapPost("/{brandId}/products", CreateProduct).RequireAuthorization(Access.BrandOwner);

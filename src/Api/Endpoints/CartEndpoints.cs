@@ -13,7 +13,7 @@ public static class CartEndpoints
 {
     public static IEndpointRouteBuilder MapCartEndpoints(this IEndpointRouteBuilder routes)
     {
-        var carts = routes.MapGroup("/api/carts").WithTags("Carts").RequireAuthorization(Access.Platform);
+        var carts = routes.MapGroup("/api/carts").WithTags("Carts").RequireAuthorization(Access.Platform).WithCallerLimits();
         carts.MapPut("/{shopperId}/items/{productId}", SetQuantity);
         carts.MapGet("/{shopperId}", GetCart);
         carts.MapPost("/{shopperId}/checkout", Checkout);

@@ -21,7 +21,7 @@ public static class CreatorEndpoints
 
     public static IEndpointRouteBuilder MapCreatorEndpoints(this IEndpointRouteBuilder routes)
     {
-        var creators = routes.MapGroup("/api/creators").WithTags("Creators");
+        var creators = routes.MapGroup("/api/creators").WithTags("Creators").WithCallerLimits();
         creators.MapPost("/", CreateCreator).RequireAuthorization(Access.Platform);
         creators.MapPost("/{creatorId}/links", CreateLink).RequireAuthorization(Access.CreatorOwner);
         creators.MapGet("/{creatorId}/earnings", GetEarnings).RequireAuthorization(Access.PlatformOrCreatorOwner);
@@ -60,13 +60,14 @@ public static class CreatorEndpoints
         {
             return Problems.NotFound($"Product '{body.ProductId}'");
         }
+        // Read before the grain call: a call that outlives the request timeout must not touch a finished request.
+        var links = $"{request.Scheme}://{request.Host}/api/links/";
         var outcome = await grains.GetGrain<ICreatorGrain>(creatorId).CreateLinkAsync(body.ProductId);
         if (outcome.Value is not { } link)
         {
             return Problems.From(outcome.Failure!);
         }
-        var url = $"{request.Scheme}://{request.Host}/api/links/{link.Code}";
-        return TypedResults.Created($"/api/links/{link.Code}", new LinkCreatedResponse(link.Code, link.ProductId, link.CreatorId, url, link.Active));
+        return TypedResults.Created($"/api/links/{link.Code}", new LinkCreatedResponse(link.Code, link.ProductId, link.CreatorId, links + link.Code, link.Active));
     }
 
     private static async Task<Results<Ok<EarningsResponse>, ProblemHttpResult>> GetEarnings(string creatorId, IGrainFactory grains)

@@ -20,7 +20,7 @@ public static class LinkEndpoints
 
     public static IEndpointRouteBuilder MapLinkEndpoints(this IEndpointRouteBuilder routes)
     {
-        var links = routes.MapGroup("/api/links").WithTags("Links");
+        var links = routes.MapGroup("/api/links").WithTags("Links").WithCallerLimits();
         links.MapGet("/{code}", GetLink).AllowAnonymous();
         links.MapPost("/{code}/clicks", RecordClick).RequireAuthorization(Access.Platform);
         links.MapGet("/{code}/stats", GetStats).RequireAuthorization(Access.PlatformOrAnyCreator);

@@ -15,7 +15,7 @@ public static class OrderEndpoints
 
     public static IEndpointRouteBuilder MapOrderEndpoints(this IEndpointRouteBuilder routes)
     {
-        var orders = routes.MapGroup("/api/orders").WithTags("Orders");
+        var orders = routes.MapGroup("/api/orders").WithTags("Orders").WithCallerLimits();
         orders.MapGet("/{orderId}", GetOrder).RequireAuthorization(Access.PlatformOrAnyBrand);
         orders.MapPost("/{orderId}/cancel", Cancel).RequireAuthorization(Access.Platform);
         orders.MapPost("/{orderId}/ship", Ship).RequireAuthorization(Access.AnyBrand);

@@ -15,7 +15,7 @@ public static class ProductEndpoints
 {
     public static IEndpointRouteBuilder MapProductEndpoints(this IEndpointRouteBuilder routes)
     {
-        var products = routes.MapGroup("/api/products").WithTags("Products");
+        var products = routes.MapGroup("/api/products").WithTags("Products").WithCallerLimits();
         products.MapGet("/{productId}", GetProduct).AllowAnonymous();
         products.MapPatch("/{productId}", UpdateProduct).RequireAuthorization(Access.AnyBrand);
         products.MapPost("/{productId}/stock", ChangeStock).RequireAuthorization(Access.AnyBrand);

@@ -5,8 +5,8 @@ using Vetrina.Silo.Hosting;
 namespace Vetrina.Silo.Defaults;
 
 /// <summary>
-/// Everything a Vetrina process has around its routes, in one place: structured logs, OpenTelemetry, health and the
-/// Prometheus scrape endpoint.
+/// Everything a Vetrina process has around its routes, in one place: structured logs, OpenTelemetry, health, request
+/// limits and the Prometheus scrape endpoint.
 /// </summary>
 public static class ServiceDefaults
 {
@@ -15,6 +15,7 @@ public static class ServiceDefaults
         builder.AddStructuredLogs();
         builder.AddVetrinaTelemetry(settings.Telemetry);
         builder.Services.AddVetrinaHealthChecks();
+        builder.AddRequestLimits(settings);
         return builder;
     }
 
@@ -23,6 +24,13 @@ public static class ServiceDefaults
         // Grain calls start activities that continue the caller's trace, so one trace runs from HTTP to storage.
         silo.AddActivityPropagation();
         return silo;
+    }
+
+    /// <summary>Middleware that runs before the API's own pipeline.</summary>
+    public static WebApplication UseServiceDefaults(this WebApplication app)
+    {
+        app.UseRequestBodyLimit();
+        return app;
     }
 
     public static WebApplication MapDefaultEndpoints(this WebApplication app)

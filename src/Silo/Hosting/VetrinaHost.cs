@@ -47,6 +47,7 @@ public static class VetrinaHost
 
     public static WebApplication UseVetrina(this WebApplication app)
     {
+        app.UseServiceDefaults();
         app.UseVetrinaApi();
         app.MapDefaultEndpoints();
         return app;

@@ -46,5 +46,9 @@ public sealed class VetrinaSettings
 
     public TelemetrySettings Telemetry { get; set; } = new();
 
+    public LimitSettings Limits { get; set; } = new();
+
+    public RateLimitSettings RateLimits { get; set; } = new();
+
     public string SqlitePath => Path.Combine(Path.GetFullPath(DataDirectory), "vetrina.db");
 }
