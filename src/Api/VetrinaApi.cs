@@ -8,8 +8,8 @@ using Vetrina.Api.Http;
 namespace Vetrina.Api;
 
 /// <summary>
-/// The HTTP face of Vetrina: authentication, JSON conventions, problem answers and every route of api-v1. Routes name
-/// their rate-limit and timeout policies (<see cref="Limits"/>); the host gives them their values.
+/// The HTTP face of Vetrina: authentication, JSON conventions, problem answers, the OpenAPI document and every route of
+/// api-v1. Routes name their rate-limit and timeout policies (<see cref="Limits"/>); the host gives them their values.
 /// </summary>
 public static class VetrinaApi
 {
@@ -28,7 +28,7 @@ public static class VetrinaApi
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
         });
-        services.AddOpenApi();
+        services.AddVetrinaOpenApi();
         services.AddRateLimiter(_ => { });
         services.AddRequestTimeouts(_ => { });
         return services;

@@ -22,9 +22,12 @@ public static class BrandEndpoints
     public static IEndpointRouteBuilder MapBrandEndpoints(this IEndpointRouteBuilder routes)
     {
         var brands = routes.MapGroup("/api/brands").WithTags("Brands").WithCallerLimits();
-        brands.MapPost("/", CreateBrand).RequireAuthorization(Access.Platform);
-        brands.MapGet("/{brandId}", GetBrand).RequireAuthorization(Access.PlatformOrBrandOwner);
-        brands.MapPost("/{brandId}/products", CreateProduct).RequireAuthorization(Access.BrandOwner);
+        brands.MapPost("/", CreateBrand).RequireAuthorization(Access.Platform)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        brands.MapGet("/{brandId}", GetBrand).RequireAuthorization(Access.PlatformOrBrandOwner)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        brands.MapPost("/{brandId}/products", CreateProduct).RequireAuthorization(Access.BrandOwner)
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         brands.MapGet("/{brandId}/sales", GetSales).RequireAuthorization(Access.BrandOwner);
         return routes;
     }

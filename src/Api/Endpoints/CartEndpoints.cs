@@ -14,9 +14,14 @@ public static class CartEndpoints
     public static IEndpointRouteBuilder MapCartEndpoints(this IEndpointRouteBuilder routes)
     {
         var carts = routes.MapGroup("/api/carts").WithTags("Carts").RequireAuthorization(Access.Platform).WithCallerLimits();
-        carts.MapPut("/{shopperId}/items/{productId}", SetQuantity);
-        carts.MapGet("/{shopperId}", GetCart);
-        carts.MapPost("/{shopperId}/checkout", Checkout);
+        carts.MapPut("/{shopperId}/items/{productId}", SetQuantity)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        carts.MapGet("/{shopperId}", GetCart)
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        carts.MapPost("/{shopperId}/checkout", Checkout).RequireIdempotencyKey()
+            .ProducesProblem(StatusCodes.Status402PaymentRequired).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return routes;
     }
 

@@ -22,9 +22,12 @@ public static class CreatorEndpoints
     public static IEndpointRouteBuilder MapCreatorEndpoints(this IEndpointRouteBuilder routes)
     {
         var creators = routes.MapGroup("/api/creators").WithTags("Creators").WithCallerLimits();
-        creators.MapPost("/", CreateCreator).RequireAuthorization(Access.Platform);
-        creators.MapPost("/{creatorId}/links", CreateLink).RequireAuthorization(Access.CreatorOwner);
-        creators.MapGet("/{creatorId}/earnings", GetEarnings).RequireAuthorization(Access.PlatformOrCreatorOwner);
+        creators.MapPost("/", CreateCreator).RequireAuthorization(Access.Platform)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        creators.MapPost("/{creatorId}/links", CreateLink).RequireAuthorization(Access.CreatorOwner)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        creators.MapGet("/{creatorId}/earnings", GetEarnings).RequireAuthorization(Access.PlatformOrCreatorOwner)
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return routes;
     }
 

@@ -21,10 +21,15 @@ public static class LinkEndpoints
     public static IEndpointRouteBuilder MapLinkEndpoints(this IEndpointRouteBuilder routes)
     {
         var links = routes.MapGroup("/api/links").WithTags("Links").WithCallerLimits();
-        links.MapGet("/{code}", GetLink).AllowAnonymous();
-        links.MapPost("/{code}/clicks", RecordClick).RequireAuthorization(Access.Platform);
-        links.MapGet("/{code}/stats", GetStats).RequireAuthorization(Access.PlatformOrAnyCreator);
-        links.MapPost("/{code}/buy", Buy).RequireAuthorization(Access.Platform);
+        links.MapGet("/{code}", GetLink).AllowAnonymous()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        links.MapPost("/{code}/clicks", RecordClick).RequireAuthorization(Access.Platform)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        links.MapGet("/{code}/stats", GetStats).RequireAuthorization(Access.PlatformOrAnyCreator)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        links.MapPost("/{code}/buy", Buy).RequireAuthorization(Access.Platform).RequireIdempotencyKey()
+            .ProducesProblem(StatusCodes.Status402PaymentRequired).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return routes;
     }
 

@@ -16,11 +16,17 @@ public static class OrderEndpoints
     public static IEndpointRouteBuilder MapOrderEndpoints(this IEndpointRouteBuilder routes)
     {
         var orders = routes.MapGroup("/api/orders").WithTags("Orders").WithCallerLimits();
-        orders.MapGet("/{orderId}", GetOrder).RequireAuthorization(Access.PlatformOrAnyBrand);
-        orders.MapPost("/{orderId}/cancel", Cancel).RequireAuthorization(Access.Platform);
-        orders.MapPost("/{orderId}/ship", Ship).RequireAuthorization(Access.AnyBrand);
-        orders.MapPost("/{orderId}/deliver", Deliver).RequireAuthorization(Access.AnyBrand);
-        orders.MapPost("/{orderId}/refunds", Refund).RequireAuthorization(Access.Platform);
+        orders.MapGet("/{orderId}", GetOrder).RequireAuthorization(Access.PlatformOrAnyBrand)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        orders.MapPost("/{orderId}/cancel", Cancel).RequireAuthorization(Access.Platform)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        orders.MapPost("/{orderId}/ship", Ship).RequireAuthorization(Access.AnyBrand)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        orders.MapPost("/{orderId}/deliver", Deliver).RequireAuthorization(Access.AnyBrand)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        orders.MapPost("/{orderId}/refunds", Refund).RequireAuthorization(Access.Platform)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return routes;
     }
 

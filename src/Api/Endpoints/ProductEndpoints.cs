@@ -16,9 +16,13 @@ public static class ProductEndpoints
     public static IEndpointRouteBuilder MapProductEndpoints(this IEndpointRouteBuilder routes)
     {
         var products = routes.MapGroup("/api/products").WithTags("Products").WithCallerLimits();
-        products.MapGet("/{productId}", GetProduct).AllowAnonymous();
-        products.MapPatch("/{productId}", UpdateProduct).RequireAuthorization(Access.AnyBrand);
-        products.MapPost("/{productId}/stock", ChangeStock).RequireAuthorization(Access.AnyBrand);
+        products.MapGet("/{productId}", GetProduct).AllowAnonymous()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        products.MapPatch("/{productId}", UpdateProduct).RequireAuthorization(Access.AnyBrand)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        products.MapPost("/{productId}/stock", ChangeStock).RequireAuthorization(Access.AnyBrand)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return routes;
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Console;
+using Scalar.AspNetCore;
 using Vetrina.Api.Auth;
 using Vetrina.Silo.Hosting;
 
@@ -6,7 +7,7 @@ namespace Vetrina.Silo.Defaults;
 
 /// <summary>
 /// Everything a Vetrina process has around its routes, in one place: structured logs, OpenTelemetry, health, request
-/// limits and the Prometheus scrape endpoint.
+/// limits, the Prometheus scrape endpoint and, in Development, the API reference page.
 /// </summary>
 public static class ServiceDefaults
 {
@@ -41,6 +42,11 @@ public static class ServiceDefaults
         {
             // Metrics tell sales volumes: the scraper sends the platform key (Prometheus' 'authorization' setting).
             app.MapPrometheusScrapingEndpoint(Telemetry.PrometheusPath).RequireAuthorization(Access.Platform);
+        }
+        if (app.Environment.IsDevelopment())
+        {
+            // An interactive reference of /openapi/v1.json at /scalar/v1.
+            app.MapScalarApiReference(o => o.WithTitle("Vetrina API"));
         }
         return app;
     }
