@@ -17,7 +17,8 @@ public static class VetrinaApi
     {
         services.AddSingleton<VerifiedKeys>();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<ApiKeyOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, o => o.PlatformKey = platformKey);
+            .AddScheme<ApiKeyOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, o => o.PlatformKey = platformKey)
+            .AddScheme<ApiKeyOptions, PlatformBasicAuthenticationHandler>(PlatformBasicAuthenticationHandler.SchemeName, o => o.PlatformKey = platformKey);
         services.AddVetrinaAccess();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.Complete);
         // Development would otherwise throw on a malformed body and answer 500: bad input is 400 everywhere.

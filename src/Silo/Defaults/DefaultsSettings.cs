@@ -19,6 +19,15 @@ public sealed class TelemetrySettings
     public double TraceSampleRatio { get; set; } = 1.0;
 }
 
+/// <summary><c>Vetrina:Dashboard</c>: the Orleans dashboard, for operators with the platform key.</summary>
+public sealed class DashboardSettings
+{
+    /// <summary>Off by default: the dashboard profiles every grain call. Enable it on every silo of a cluster.</summary>
+    public bool Enabled { get; set; }
+
+    public string Path { get; set; } = "/dashboard";
+}
+
 /// <summary><c>Vetrina:Limits</c>: what one request may take.</summary>
 public sealed class LimitSettings
 {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Console;
+using Orleans.Dashboard;
 using Scalar.AspNetCore;
 using Vetrina.Api.Auth;
 using Vetrina.Silo.Hosting;
@@ -7,7 +8,7 @@ namespace Vetrina.Silo.Defaults;
 
 /// <summary>
 /// Everything a Vetrina process has around its routes, in one place: structured logs, OpenTelemetry, health, request
-/// limits, the Prometheus scrape endpoint and, in Development, the API reference page.
+/// limits, the Prometheus scrape endpoint, the Orleans dashboard and, in Development, the API reference page.
 /// </summary>
 public static class ServiceDefaults
 {
@@ -24,6 +25,10 @@ public static class ServiceDefaults
     {
         // Grain calls start activities that continue the caller's trace, so one trace runs from HTTP to storage.
         silo.AddActivityPropagation();
+        if (settings.Dashboard.Enabled)
+        {
+            silo.AddDashboard();
+        }
         return silo;
     }
 
@@ -42,6 +47,10 @@ public static class ServiceDefaults
         {
             // Metrics tell sales volumes: the scraper sends the platform key (Prometheus' 'authorization' setting).
             app.MapPrometheusScrapingEndpoint(Telemetry.PrometheusPath).RequireAuthorization(Access.Platform);
+        }
+        if (settings.Dashboard.Enabled)
+        {
+            app.MapOrleansDashboard(settings.Dashboard.Path).RequireAuthorization(Access.Operator).ExcludeFromDescription();
         }
         if (app.Environment.IsDevelopment())
         {

@@ -46,6 +46,8 @@ public sealed class VetrinaSettings
 
     public TelemetrySettings Telemetry { get; set; } = new();
 
+    public DashboardSettings Dashboard { get; set; } = new();
+
     public LimitSettings Limits { get; set; } = new();
 
     public RateLimitSettings RateLimits { get; set; } = new();
