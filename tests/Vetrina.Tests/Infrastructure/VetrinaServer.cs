@@ -31,8 +31,9 @@ public sealed class VetrinaServer : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <param name="settings">Extra configuration, for example <c>["Vetrina:Checkout:HoldSweepInterval"] = "00:00:00.2"</c>.</param>
+    /// <param name="services">Replaces or adds services after the engine's own, for example a payment gateway or a telemetry exporter.</param>
     public static async Task<VetrinaServer> StartAsync(string storage = "memory", string? dataDirectory = null, FakeTimeProvider? clock = null,
-        string environment = "Production", IReadOnlyDictionary<string, string>? settings = null)
+        string environment = "Production", IReadOnlyDictionary<string, string>? settings = null, Action<IServiceCollection>? services = null)
     {
         var args = new List<string>
         {
@@ -58,6 +59,7 @@ public sealed class VetrinaServer : IAsyncDisposable
         {
             builder.Services.AddSingleton(new CommerceClock(clock));
         }
+        services?.Invoke(builder.Services);
         var app = builder.Build().UseVetrina();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
