@@ -75,6 +75,11 @@ public static class CreatorEndpoints
 
     private static async Task<Results<Ok<EarningsResponse>, ProblemHttpResult>> GetEarnings(string creatorId, IGrainFactory grains)
     {
+        // The platform key may name any id here; one that is not a creator id never reaches a grain (a blank one cannot).
+        if (!Input.IsCreatorId(creatorId))
+        {
+            return Problems.NotFound($"Creator '{creatorId}'");
+        }
         var creator = grains.GetGrain<ICreatorGrain>(creatorId);
         if (await creator.GetAsync() is null)
         {
