@@ -28,6 +28,8 @@ public static class VetrinaApi
         {
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+            // The web defaults read "12" as 12; the contract's numbers are JSON numbers, and a string is a wrong type (400).
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
         });
         services.AddVetrinaOpenApi();
         services.AddRateLimiter(_ => { });
