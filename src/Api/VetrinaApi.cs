@@ -21,6 +21,7 @@ public static class VetrinaApi
             .AddScheme<ApiKeyOptions, PlatformBasicAuthenticationHandler>(PlatformBasicAuthenticationHandler.SchemeName, o => o.PlatformKey = platformKey);
         services.AddVetrinaAccess();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.Complete);
+        services.AddSingleton<IProblemDetailsWriter, ProblemJsonForEveryClient>();
         // Development would otherwise throw on a malformed body and answer 500: bad input is 400 everywhere.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
         services.AddExceptionHandler<UnavailableAnswers>();

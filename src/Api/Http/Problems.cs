@@ -53,3 +53,18 @@ public static class Problems
         _ => StatusCodes.Status503ServiceUnavailable,
     };
 }
+
+/// <summary>
+/// The framework's problem writer declines a client whose Accept header names no JSON type (say <c>application/xml</c>):
+/// its errors then came as plain text, or as a 500 where the writer was required. The contract promises problem+json on
+/// every error, so after the framework's writer this one takes every other client and writes the same JSON.
+/// </summary>
+public sealed class ProblemJsonForEveryClient(IServiceProvider services) : IProblemDetailsWriter
+{
+    private IProblemDetailsWriter? _json;
+
+    public bool CanWrite(ProblemDetailsContext context) => true;
+
+    public ValueTask WriteAsync(ProblemDetailsContext context) =>
+        (_json ??= services.GetServices<IProblemDetailsWriter>().First(w => w is not ProblemJsonForEveryClient)).WriteAsync(context);
+}
