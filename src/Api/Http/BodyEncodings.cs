@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 
@@ -6,13 +7,14 @@ namespace Vetrina.Api.Http;
 
 /// <summary>
 /// A body in a charset .NET cannot decode (<c>application/json; charset=ebcdic</c>) would make the framework's JSON
-/// reader throw; it is a media type the API does not support, so it answers 415 before anything reads the body.
+/// reader throw; it is a media type the API does not support, so a route that reads a body answers 415 before anything
+/// reads it. Routes without a body ignore a body as they always do.
 /// </summary>
 public static class BodyEncodings
 {
     public static IApplicationBuilder UseKnownBodyEncodings(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
-        if (UnknownCharset(context.Request.ContentType) is { } charset)
+        if (context.GetEndpoint()?.Metadata.GetMetadata<IAcceptsMetadata>() is not null && UnknownCharset(context.Request.ContentType) is { } charset)
         {
             context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
             await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
