@@ -110,6 +110,9 @@ public static partial class RequestLimits
     private static Task WriteTooLargeAsync(HttpContext context, long limit)
     {
         context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+        // The unread body is over the limit, so Kestrel will not drain it and closes the connection after this answer;
+        // saying so keeps a client from sending its next request on a connection that is about to close.
+        context.Response.Headers.Connection = "close";
         return WriteProblemAsync(context, StatusCodes.Status413PayloadTooLarge, "Body too large",
             $"The request body is larger than the limit of {limit} bytes.");
     }
