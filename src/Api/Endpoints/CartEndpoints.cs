@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Vetrina.Api.Auth;
 using Vetrina.Api.Http;
 using Vetrina.Grains.Carts;
@@ -5,9 +6,10 @@ using Vetrina.Grains.Checkout;
 
 namespace Vetrina.Api.Endpoints;
 
-public sealed record SetQuantityRequest(int? Quantity);
+/// <summary>0 removes the line.</summary>
+public sealed record SetQuantityRequest([property: Required, Range(0, CheckoutIds.MaxQuantity)] int? Quantity);
 
-public sealed record CheckoutBody(string? PaymentToken);
+public sealed record CheckoutBody([property: StringLength(LinkEndpoints.MaxPaymentTokenLength, MinimumLength = 1)] string? PaymentToken = null);
 
 public static class CartEndpoints
 {

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Vetrina.Api.Auth;
 using Vetrina.Api.Http;
 using Vetrina.Grains.Common;
@@ -5,11 +6,15 @@ using Vetrina.Grains.Creators;
 
 namespace Vetrina.Api.Endpoints;
 
-public sealed record CreateCreatorRequest(string? Handle, long? Followers, string? ShopperId);
+// The attributes describe the bounds in the OpenAPI document; the handlers and grains enforce them.
+public sealed record CreateCreatorRequest(
+    [property: Required, StringLength(CreatorEndpoints.MaxHandleLength, MinimumLength = 1)] string? Handle,
+    [property: Required] long? Followers,
+    [property: StringLength(Input.MaxShopperIdLength, MinimumLength = 1)] string? ShopperId = null);
 
 public sealed record CreatorCreatedResponse(string CreatorId, string ApiKey, string Handle, long Followers, string? ShopperId);
 
-public sealed record CreateLinkRequest(string? ProductId);
+public sealed record CreateLinkRequest([property: Required, RegularExpression(Input.ProductIdPattern)] string? ProductId);
 
 public sealed record LinkCreatedResponse(string Code, string ProductId, string CreatorId, string Url, bool Active);
 

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Vetrina.Api.Auth;
 using Vetrina.Api.Http;
@@ -8,11 +9,14 @@ using Vetrina.Grains.Orders;
 
 namespace Vetrina.Api.Endpoints;
 
-public sealed record ClickRequest(string? ShopperId);
+public sealed record ClickRequest([property: Required, StringLength(Input.MaxShopperIdLength, MinimumLength = 1)] string? ShopperId);
 
 public sealed record ClickResponse(string Code, string ProductId, DateTimeOffset AttributedUntil);
 
-public sealed record BuyRequest(string? ShopperId, int? Quantity, string? PaymentToken);
+public sealed record BuyRequest(
+    [property: Required, StringLength(Input.MaxShopperIdLength, MinimumLength = 1)] string? ShopperId,
+    [property: Required, Range(1, CheckoutIds.MaxQuantity)] int? Quantity,
+    [property: StringLength(LinkEndpoints.MaxPaymentTokenLength, MinimumLength = 1)] string? PaymentToken = null);
 
 public static class LinkEndpoints
 {

@@ -1,13 +1,17 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Vetrina.Api.Auth;
 using Vetrina.Api.Http;
+using Vetrina.Grains.Checkout;
 using Vetrina.Grains.Orders;
 
 namespace Vetrina.Api.Endpoints;
 
-public sealed record RefundLineRequest(string? ProductId, int? Quantity);
+public sealed record RefundLineRequest([property: Required, RegularExpression(Input.ProductIdPattern)] string? ProductId, [property: Required, Range(1, CheckoutIds.MaxQuantity)] int? Quantity);
 
-public sealed record RefundRequest(IReadOnlyList<RefundLineRequest?>? Lines, bool? Restock);
+public sealed record RefundRequest(
+    [property: Required, Length(1, OrderEndpoints.MaxRefundLines)] IReadOnlyList<RefundLineRequest?>? Lines,
+    bool? Restock = null);
 
 public static class OrderEndpoints
 {
