@@ -59,6 +59,10 @@ public static class OrderEndpoints
             {
                 return Problems.Malformed("Each refund line needs 'productId' and 'quantity'.");
             }
+            if (!Input.IsProductId(line.ProductId))
+            {
+                return Problems.Invalid("Each refund line must name a product of this order by its id.");
+            }
             lines.Add(new RefundLine(line.ProductId, line.Quantity.Value));
         }
         return await Answer(orderId, grains, order => order.RefundAsync(OrderActor.Platform, lines, body.Restock ?? true));

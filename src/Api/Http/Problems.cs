@@ -14,8 +14,9 @@ public static class Problems
     public static ProblemHttpResult Invalid(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status422UnprocessableEntity, title: "Rule violated");
 
+    /// <summary>Names what was not found; an id from the path is cut short, so the answer does not echo kilobytes of input.</summary>
     public static ProblemHttpResult NotFound(string what) =>
-        TypedResults.Problem($"{what} does not exist.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
+        TypedResults.Problem($"{(what.Length <= 100 ? what : what[..100] + "…'")} does not exist.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
 
     /// <summary>
     /// Gives every problem a detail, also those the framework writes itself (401, 403, 404 of unknown routes, 405,
