@@ -7,16 +7,21 @@ using Vetrina.Api.Http;
 
 namespace Vetrina.Api;
 
-/// <summary>The HTTP face of Vetrina: authentication, JSON conventions, problem answers and every route of api-v1.</summary>
+/// <summary>
+/// The HTTP face of Vetrina: authentication, JSON conventions, problem answers, the OpenAPI document and every route of
+/// api-v1. Routes name their rate-limit and timeout policies (<see cref="Limits"/>); the host gives them their values.
+/// </summary>
 public static class VetrinaApi
 {
     public static IServiceCollection AddVetrinaApi(this IServiceCollection services, string platformKey)
     {
         services.AddSingleton<VerifiedKeys>();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<ApiKeyOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, o => o.PlatformKey = platformKey);
+            .AddScheme<ApiKeyOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, o => o.PlatformKey = platformKey)
+            .AddScheme<ApiKeyOptions, PlatformBasicAuthenticationHandler>(PlatformBasicAuthenticationHandler.SchemeName, o => o.PlatformKey = platformKey);
         services.AddVetrinaAccess();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.Complete);
+        services.AddSingleton<IProblemDetailsWriter, ProblemJsonForEveryClient>();
         // Development would otherwise throw on a malformed body and answer 500: bad input is 400 everywhere.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
         services.AddExceptionHandler<UnavailableAnswers>();
@@ -24,8 +29,12 @@ public static class VetrinaApi
         {
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+            // The web defaults read "12" as 12; the contract's numbers are JSON numbers, and a string is a wrong type (400).
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
         });
-        services.AddOpenApi();
+        services.AddVetrinaOpenApi();
+        services.AddRateLimiter(_ => { });
+        services.AddRequestTimeouts(_ => { });
         return services;
     }
 
@@ -33,8 +42,12 @@ public static class VetrinaApi
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseKnownBodyEncodings();
         app.UseAuthentication();
+        // After authentication, so a key has its own bucket; before authorization, so refused keys spend their address's.
+        app.UseRateLimiter();
         app.UseAuthorization();
+        app.UseRequestTimeouts();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapBrandEndpoints();
         app.MapProductEndpoints();

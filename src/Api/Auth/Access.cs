@@ -17,6 +17,9 @@ public static class Access
     public const string CreatorOwner = "creator-owner";
     public const string PlatformOrCreatorOwner = "platform-or-creator-owner";
 
+    /// <summary>Operator pages (the Orleans dashboard): the platform key, as a bearer key or as a browser's Basic password.</summary>
+    public const string Operator = "operator";
+
     public static IServiceCollection AddVetrinaAccess(this IServiceCollection services)
     {
         services.AddSingleton<IAuthorizationHandler, RouteOwnerHandler>();
@@ -28,7 +31,10 @@ public static class Access
             .AddPolicy(BrandOwner, p => p.AddRequirements(new RouteOwnerRequirement("brandId", Callers.Brand, PlatformAllowed: false)))
             .AddPolicy(PlatformOrBrandOwner, p => p.AddRequirements(new RouteOwnerRequirement("brandId", Callers.Brand, PlatformAllowed: true)))
             .AddPolicy(CreatorOwner, p => p.AddRequirements(new RouteOwnerRequirement("creatorId", Callers.Creator, PlatformAllowed: false)))
-            .AddPolicy(PlatformOrCreatorOwner, p => p.AddRequirements(new RouteOwnerRequirement("creatorId", Callers.Creator, PlatformAllowed: true)));
+            .AddPolicy(PlatformOrCreatorOwner, p => p.AddRequirements(new RouteOwnerRequirement("creatorId", Callers.Creator, PlatformAllowed: true)))
+            .AddPolicy(Operator, p => p
+                .AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName, PlatformBasicAuthenticationHandler.SchemeName)
+                .RequireRole(Callers.Platform));
         return services;
     }
 }

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Vetrina.Api.Auth;
 using Vetrina.Api.Http;
 using Vetrina.Grains.Brands;
@@ -7,11 +8,22 @@ using Vetrina.Grains.Sales;
 
 namespace Vetrina.Api.Endpoints;
 
-public sealed record CreateBrandRequest(string? Name, int? DefaultCommissionBps, int? AttributionWindowHours, int? ReturnWindowDays);
+// The attributes describe the bounds in the OpenAPI document; the handlers and grains enforce them.
+public sealed record CreateBrandRequest(
+    [property: Required, StringLength(BrandEndpoints.MaxNameLength, MinimumLength = 1)] string? Name,
+    [property: Required, Range(0, Money.MaxBps)] int? DefaultCommissionBps,
+    [property: Range(1, CatalogRules.MaxWindowHours)] int? AttributionWindowHours = null,
+    [property: Range(0, CatalogRules.MaxWindowDays)] int? ReturnWindowDays = null);
 
 public sealed record BrandCreatedResponse(string BrandId, string ApiKey, string Name, int DefaultCommissionBps, int AttributionWindowHours, int ReturnWindowDays);
 
-public sealed record CreateProductRequest(string? Sku, string? Title, long? PriceMinor, string? Currency, int? Stock, int? CommissionBps);
+public sealed record CreateProductRequest(
+    [property: Required, StringLength(BrandEndpoints.MaxSkuLength, MinimumLength = 1)] string? Sku,
+    [property: Required, StringLength(BrandEndpoints.MaxTitleLength, MinimumLength = 1)] string? Title,
+    [property: Required, Range(0, CatalogRules.MaxPriceMinor)] long? PriceMinor,
+    [property: Required, StringLength(3, MinimumLength = 3)] string? Currency,
+    [property: Required, Range(0, CatalogRules.MaxStock)] int? Stock,
+    [property: Range(0, Money.MaxBps)] int? CommissionBps = null);
 
 public static class BrandEndpoints
 {
@@ -21,10 +33,13 @@ public static class BrandEndpoints
 
     public static IEndpointRouteBuilder MapBrandEndpoints(this IEndpointRouteBuilder routes)
     {
-        var brands = routes.MapGroup("/api/brands").WithTags("Brands");
-        brands.MapPost("/", CreateBrand).RequireAuthorization(Access.Platform);
-        brands.MapGet("/{brandId}", GetBrand).RequireAuthorization(Access.PlatformOrBrandOwner);
-        brands.MapPost("/{brandId}/products", CreateProduct).RequireAuthorization(Access.BrandOwner);
+        var brands = routes.MapGroup("/api/brands").WithTags("Brands").WithCallerLimits();
+        brands.MapPost("/", CreateBrand).RequireAuthorization(Access.Platform)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        brands.MapGet("/{brandId}", GetBrand).RequireAuthorization(Access.PlatformOrBrandOwner)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        brands.MapPost("/{brandId}/products", CreateProduct).RequireAuthorization(Access.BrandOwner)
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         brands.MapGet("/{brandId}/sales", GetSales).RequireAuthorization(Access.BrandOwner);
         return routes;
     }

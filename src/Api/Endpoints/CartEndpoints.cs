@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Vetrina.Api.Auth;
 using Vetrina.Api.Http;
 using Vetrina.Grains.Carts;
@@ -5,18 +6,24 @@ using Vetrina.Grains.Checkout;
 
 namespace Vetrina.Api.Endpoints;
 
-public sealed record SetQuantityRequest(int? Quantity);
+/// <summary>0 removes the line.</summary>
+public sealed record SetQuantityRequest([property: Required, Range(0, CheckoutIds.MaxQuantity)] int? Quantity);
 
-public sealed record CheckoutBody(string? PaymentToken);
+public sealed record CheckoutBody([property: StringLength(LinkEndpoints.MaxPaymentTokenLength, MinimumLength = 1)] string? PaymentToken = null);
 
 public static class CartEndpoints
 {
     public static IEndpointRouteBuilder MapCartEndpoints(this IEndpointRouteBuilder routes)
     {
-        var carts = routes.MapGroup("/api/carts").WithTags("Carts").RequireAuthorization(Access.Platform);
-        carts.MapPut("/{shopperId}/items/{productId}", SetQuantity);
-        carts.MapGet("/{shopperId}", GetCart);
-        carts.MapPost("/{shopperId}/checkout", Checkout);
+        var carts = routes.MapGroup("/api/carts").WithTags("Carts").RequireAuthorization(Access.Platform).WithCallerLimits();
+        carts.MapPut("/{shopperId}/items/{productId}", SetQuantity)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        carts.MapGet("/{shopperId}", GetCart)
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        carts.MapPost("/{shopperId}/checkout", Checkout).RequireIdempotencyKey()
+            .ProducesProblem(StatusCodes.Status402PaymentRequired).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return routes;
     }
 

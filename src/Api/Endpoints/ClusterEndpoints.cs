@@ -1,5 +1,6 @@
 using Orleans.Runtime;
 using Vetrina.Api.Auth;
+using Vetrina.Api.Http;
 
 namespace Vetrina.Api.Endpoints;
 
@@ -14,7 +15,7 @@ public static class ClusterEndpoints
 
     public static IEndpointRouteBuilder MapClusterEndpoints(this IEndpointRouteBuilder routes)
     {
-        routes.MapGroup("/api/cluster").WithTags("Operations")
+        routes.MapGroup("/api/cluster").WithTags("Operations").WithCallerLimits()
             .MapGet("/", GetCluster).RequireAuthorization(Access.Platform);
         return routes;
     }

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Vetrina.Api.Auth;
 using Vetrina.Api.Http;
 using Vetrina.Grains.Common;
@@ -5,11 +6,15 @@ using Vetrina.Grains.Creators;
 
 namespace Vetrina.Api.Endpoints;
 
-public sealed record CreateCreatorRequest(string? Handle, long? Followers, string? ShopperId);
+// The attributes describe the bounds in the OpenAPI document; the handlers and grains enforce them.
+public sealed record CreateCreatorRequest(
+    [property: Required, StringLength(CreatorEndpoints.MaxHandleLength, MinimumLength = 1)] string? Handle,
+    [property: Required] long? Followers,
+    [property: StringLength(Input.MaxShopperIdLength, MinimumLength = 1)] string? ShopperId = null);
 
 public sealed record CreatorCreatedResponse(string CreatorId, string ApiKey, string Handle, long Followers, string? ShopperId);
 
-public sealed record CreateLinkRequest(string? ProductId);
+public sealed record CreateLinkRequest([property: Required, RegularExpression(Input.ProductIdPattern)] string? ProductId);
 
 public sealed record LinkCreatedResponse(string Code, string ProductId, string CreatorId, string Url, bool Active);
 
@@ -21,10 +26,13 @@ public static class CreatorEndpoints
 
     public static IEndpointRouteBuilder MapCreatorEndpoints(this IEndpointRouteBuilder routes)
     {
-        var creators = routes.MapGroup("/api/creators").WithTags("Creators");
-        creators.MapPost("/", CreateCreator).RequireAuthorization(Access.Platform);
-        creators.MapPost("/{creatorId}/links", CreateLink).RequireAuthorization(Access.CreatorOwner);
-        creators.MapGet("/{creatorId}/earnings", GetEarnings).RequireAuthorization(Access.PlatformOrCreatorOwner);
+        var creators = routes.MapGroup("/api/creators").WithTags("Creators").WithCallerLimits();
+        creators.MapPost("/", CreateCreator).RequireAuthorization(Access.Platform)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        creators.MapPost("/{creatorId}/links", CreateLink).RequireAuthorization(Access.CreatorOwner)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        creators.MapGet("/{creatorId}/earnings", GetEarnings).RequireAuthorization(Access.PlatformOrCreatorOwner)
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return routes;
     }
 
@@ -60,17 +68,23 @@ public static class CreatorEndpoints
         {
             return Problems.NotFound($"Product '{body.ProductId}'");
         }
+        // Read before the grain call: a call that outlives the request timeout must not touch a finished request.
+        var links = $"{request.Scheme}://{request.Host}/api/links/";
         var outcome = await grains.GetGrain<ICreatorGrain>(creatorId).CreateLinkAsync(body.ProductId);
         if (outcome.Value is not { } link)
         {
             return Problems.From(outcome.Failure!);
         }
-        var url = $"{request.Scheme}://{request.Host}/api/links/{link.Code}";
-        return TypedResults.Created($"/api/links/{link.Code}", new LinkCreatedResponse(link.Code, link.ProductId, link.CreatorId, url, link.Active));
+        return TypedResults.Created($"/api/links/{link.Code}", new LinkCreatedResponse(link.Code, link.ProductId, link.CreatorId, links + link.Code, link.Active));
     }
 
     private static async Task<Results<Ok<EarningsResponse>, ProblemHttpResult>> GetEarnings(string creatorId, IGrainFactory grains)
     {
+        // The platform key may name any id here; one that is not a creator id never reaches a grain (a blank one cannot).
+        if (!Input.IsCreatorId(creatorId))
+        {
+            return Problems.NotFound($"Creator '{creatorId}'");
+        }
         var creator = grains.GetGrain<ICreatorGrain>(creatorId);
         if (await creator.GetAsync() is null)
         {

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Vetrina.Api.Auth;
 using Vetrina.Api.Http;
@@ -8,11 +9,14 @@ using Vetrina.Grains.Orders;
 
 namespace Vetrina.Api.Endpoints;
 
-public sealed record ClickRequest(string? ShopperId);
+public sealed record ClickRequest([property: Required, StringLength(Input.MaxShopperIdLength, MinimumLength = 1)] string? ShopperId);
 
 public sealed record ClickResponse(string Code, string ProductId, DateTimeOffset AttributedUntil);
 
-public sealed record BuyRequest(string? ShopperId, int? Quantity, string? PaymentToken);
+public sealed record BuyRequest(
+    [property: Required, StringLength(Input.MaxShopperIdLength, MinimumLength = 1)] string? ShopperId,
+    [property: Required, Range(1, CheckoutIds.MaxQuantity)] int? Quantity,
+    [property: StringLength(LinkEndpoints.MaxPaymentTokenLength, MinimumLength = 1)] string? PaymentToken = null);
 
 public static class LinkEndpoints
 {
@@ -20,11 +24,16 @@ public static class LinkEndpoints
 
     public static IEndpointRouteBuilder MapLinkEndpoints(this IEndpointRouteBuilder routes)
     {
-        var links = routes.MapGroup("/api/links").WithTags("Links");
-        links.MapGet("/{code}", GetLink).AllowAnonymous();
-        links.MapPost("/{code}/clicks", RecordClick).RequireAuthorization(Access.Platform);
-        links.MapGet("/{code}/stats", GetStats).RequireAuthorization(Access.PlatformOrAnyCreator);
-        links.MapPost("/{code}/buy", Buy).RequireAuthorization(Access.Platform);
+        var links = routes.MapGroup("/api/links").WithTags("Links").WithCallerLimits();
+        links.MapGet("/{code}", GetLink).AllowAnonymous()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        links.MapPost("/{code}/clicks", RecordClick).RequireAuthorization(Access.Platform)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        links.MapGet("/{code}/stats", GetStats).RequireAuthorization(Access.PlatformOrAnyCreator)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        links.MapPost("/{code}/buy", Buy).RequireAuthorization(Access.Platform).RequireIdempotencyKey()
+            .ProducesProblem(StatusCodes.Status402PaymentRequired).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return routes;
     }
 

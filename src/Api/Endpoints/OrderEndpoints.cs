@@ -1,13 +1,17 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Vetrina.Api.Auth;
 using Vetrina.Api.Http;
+using Vetrina.Grains.Checkout;
 using Vetrina.Grains.Orders;
 
 namespace Vetrina.Api.Endpoints;
 
-public sealed record RefundLineRequest(string? ProductId, int? Quantity);
+public sealed record RefundLineRequest([property: Required, RegularExpression(Input.ProductIdPattern)] string? ProductId, [property: Required, Range(1, CheckoutIds.MaxQuantity)] int? Quantity);
 
-public sealed record RefundRequest(IReadOnlyList<RefundLineRequest?>? Lines, bool? Restock);
+public sealed record RefundRequest(
+    [property: Required, Length(1, OrderEndpoints.MaxRefundLines)] IReadOnlyList<RefundLineRequest?>? Lines,
+    bool? Restock = null);
 
 public static class OrderEndpoints
 {
@@ -15,12 +19,18 @@ public static class OrderEndpoints
 
     public static IEndpointRouteBuilder MapOrderEndpoints(this IEndpointRouteBuilder routes)
     {
-        var orders = routes.MapGroup("/api/orders").WithTags("Orders");
-        orders.MapGet("/{orderId}", GetOrder).RequireAuthorization(Access.PlatformOrAnyBrand);
-        orders.MapPost("/{orderId}/cancel", Cancel).RequireAuthorization(Access.Platform);
-        orders.MapPost("/{orderId}/ship", Ship).RequireAuthorization(Access.AnyBrand);
-        orders.MapPost("/{orderId}/deliver", Deliver).RequireAuthorization(Access.AnyBrand);
-        orders.MapPost("/{orderId}/refunds", Refund).RequireAuthorization(Access.Platform);
+        var orders = routes.MapGroup("/api/orders").WithTags("Orders").WithCallerLimits();
+        orders.MapGet("/{orderId}", GetOrder).RequireAuthorization(Access.PlatformOrAnyBrand)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        orders.MapPost("/{orderId}/cancel", Cancel).RequireAuthorization(Access.Platform)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        orders.MapPost("/{orderId}/ship", Ship).RequireAuthorization(Access.AnyBrand)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        orders.MapPost("/{orderId}/deliver", Deliver).RequireAuthorization(Access.AnyBrand)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        orders.MapPost("/{orderId}/refunds", Refund).RequireAuthorization(Access.Platform)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return routes;
     }
 
@@ -48,6 +58,10 @@ public static class OrderEndpoints
             if (line?.ProductId is null || line.Quantity is null)
             {
                 return Problems.Malformed("Each refund line needs 'productId' and 'quantity'.");
+            }
+            if (!Input.IsProductId(line.ProductId))
+            {
+                return Problems.Invalid("Each refund line must name a product of this order by its id.");
             }
             lines.Add(new RefundLine(line.ProductId, line.Quantity.Value));
         }

@@ -1,13 +1,20 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Vetrina.Api.Auth;
 using Vetrina.Api.Http;
 using Vetrina.Grains.Catalog;
+using Vetrina.Grains.Common;
 
 namespace Vetrina.Api.Endpoints;
 
-public sealed record UpdateProductRequest(string? Title, long? PriceMinor, int? CommissionBps, string? Status);
+/// <summary>Any of the fields; the others keep their values. Status is active or archived.</summary>
+public sealed record UpdateProductRequest(
+    [property: StringLength(BrandEndpoints.MaxTitleLength, MinimumLength = 1)] string? Title = null,
+    [property: Range(0, CatalogRules.MaxPriceMinor)] long? PriceMinor = null,
+    [property: Range(0, Money.MaxBps)] int? CommissionBps = null,
+    [property: AllowedValues("active", "archived", null)] string? Status = null);
 
-public sealed record StockChangeRequest(int? Delta);
+public sealed record StockChangeRequest([property: Required, Range(-CatalogRules.MaxStock, CatalogRules.MaxStock)] int? Delta);
 
 public sealed record StockResponse(int Available);
 
@@ -15,10 +22,14 @@ public static class ProductEndpoints
 {
     public static IEndpointRouteBuilder MapProductEndpoints(this IEndpointRouteBuilder routes)
     {
-        var products = routes.MapGroup("/api/products").WithTags("Products");
-        products.MapGet("/{productId}", GetProduct).AllowAnonymous();
-        products.MapPatch("/{productId}", UpdateProduct).RequireAuthorization(Access.AnyBrand);
-        products.MapPost("/{productId}/stock", ChangeStock).RequireAuthorization(Access.AnyBrand);
+        var products = routes.MapGroup("/api/products").WithTags("Products").WithCallerLimits();
+        products.MapGet("/{productId}", GetProduct).AllowAnonymous()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        products.MapPatch("/{productId}", UpdateProduct).RequireAuthorization(Access.AnyBrand)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        products.MapPost("/{productId}/stock", ChangeStock).RequireAuthorization(Access.AnyBrand)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return routes;
     }
 

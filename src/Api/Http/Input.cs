@@ -10,6 +10,9 @@ public static class Input
     public const int MaxIdempotencyKeyLength = 128;
     public const string IdempotencyHeader = "Idempotency-Key";
 
+    /// <summary>What <see cref="IsProductId"/> accepts, for the OpenAPI document.</summary>
+    public const string ProductIdPattern = "^" + IdPrefixes.Product + "[0-9A-Za-z]{22}$";
+
     /// <summary>Null when the text is present (or optional and absent), within its length and free of control characters.</summary>
     public static string? TextError(string? value, string field, int maxLength, bool required = true)
     {

@@ -14,8 +14,9 @@ public static class Problems
     public static ProblemHttpResult Invalid(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status422UnprocessableEntity, title: "Rule violated");
 
+    /// <summary>Names what was not found; an id from the path is cut short, so the answer does not echo kilobytes of input.</summary>
     public static ProblemHttpResult NotFound(string what) =>
-        TypedResults.Problem($"{what} does not exist.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
+        TypedResults.Problem($"{(what.Length <= 100 ? what : what[..100] + "…'")} does not exist.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
 
     /// <summary>
     /// Gives every problem a detail, also those the framework writes itself (401, 403, 404 of unknown routes, 405,
@@ -52,4 +53,19 @@ public static class Problems
         FailureKind.PaymentDeclined => StatusCodes.Status402PaymentRequired,
         _ => StatusCodes.Status503ServiceUnavailable,
     };
+}
+
+/// <summary>
+/// The framework's problem writer declines a client whose Accept header names no JSON type (say <c>application/xml</c>):
+/// its errors then came as plain text, or as a 500 where the writer was required. The contract promises problem+json on
+/// every error, so after the framework's writer this one takes every other client and writes the same JSON.
+/// </summary>
+public sealed class ProblemJsonForEveryClient(IServiceProvider services) : IProblemDetailsWriter
+{
+    private IProblemDetailsWriter? _json;
+
+    public bool CanWrite(ProblemDetailsContext context) => true;
+
+    public ValueTask WriteAsync(ProblemDetailsContext context) =>
+        (_json ??= services.GetServices<IProblemDetailsWriter>().First(w => w is not ProblemJsonForEveryClient)).WriteAsync(context);
 }

@@ -145,6 +145,7 @@ public sealed class ProductGrain(
         var free = S.Available + (earlier?.Quantity ?? 0);
         if (free < quantity)
         {
+            VetrinaMetrics.StockRefused();
             return new Failure(FailureKind.Conflict, "Not enough stock", $"Product '{ProductId}' has {free} units available; {quantity} requested.");
         }
         S.Available = free - quantity;

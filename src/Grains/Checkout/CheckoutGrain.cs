@@ -38,13 +38,20 @@ public sealed class CheckoutGrain(
     private CheckoutState S => state.State;
     private string CheckoutId => this.GetPrimaryKeyString();
 
-    public async Task<Outcome<CheckoutReceipt>> RunAsync(CheckoutRequest request) => S.Stage switch
+    // For metrics only: a checkout finished by a product's hold sweep, not by a request, is "recovered".
+    private string _kind = "recovered";
+
+    public async Task<Outcome<CheckoutReceipt>> RunAsync(CheckoutRequest request)
     {
-        CheckoutStage.Completed => Outcome<CheckoutReceipt>.Ok(S.Receipt!),
-        CheckoutStage.Failed => S.Failure!,
-        CheckoutStage.Paying => await PayAndPlaceAsync(),
-        _ => await StartAsync(request),
-    };
+        _kind = request.BuyLinkCode is null ? "cart" : "buy";
+        return S.Stage switch
+        {
+            CheckoutStage.Completed => Outcome<CheckoutReceipt>.Ok(S.Receipt!),
+            CheckoutStage.Failed => S.Failure!,
+            CheckoutStage.Paying => await PayAndPlaceAsync(),
+            _ => await StartAsync(request),
+        };
+    }
 
     public async Task ResolveAsync(string productId)
     {
@@ -75,6 +82,7 @@ public sealed class CheckoutGrain(
             var click = await GrainFactory.GetGrain<IClickTallyGrain>(0).CountAsync(request.BuyLinkCode, request.ShopperId);
             if (!click.Succeeded)
             {
+                VetrinaMetrics.CheckoutDecided(_kind, click.Failure);
                 return click.Failure!;
             }
             items = [new CheckoutItem(click.Value!.ProductId, request.BuyQuantity, click.Value)];
@@ -129,6 +137,7 @@ public sealed class CheckoutGrain(
         S.Stage = CheckoutStage.Completed;
         S.PaymentToken = null;
         await state.SaveAsync(this);
+        VetrinaMetrics.CheckoutDecided(_kind, failure: null);
         foreach (var productId in S.ProductIds)
         {
             GrainFactory.GetGrain<IProductGrain>(productId).ForgetAsync(CheckoutId).Ignore();
@@ -161,6 +170,7 @@ public sealed class CheckoutGrain(
         S.Failure = failure;
         S.PaymentToken = null;
         await state.SaveAsync(this);
+        VetrinaMetrics.CheckoutDecided(_kind, failure);
         return failure;
     }
 }

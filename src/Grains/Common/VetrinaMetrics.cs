@@ -1,8 +1,9 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace Vetrina.Grains.Common;
 
-/// <summary>Vetrina's own instruments, on the meter named <see cref="MeterName"/>.</summary>
+/// <summary>Vetrina's own instruments, on the meter named <see cref="MeterName"/>; each is recorded where its event happens.</summary>
 public static class VetrinaMetrics
 {
     public const string MeterName = "Vetrina";
@@ -15,19 +16,65 @@ public static class VetrinaMetrics
     private static readonly Histogram<double> GroupCommitFlushDuration = Meter.CreateHistogram<double>(
         "vetrina.group_commit.flush.duration", unit: "s", description: "How long one grain state write of a group commit took.");
 
-    private static readonly Counter<long> ClicksRecorded = Meter.CreateCounter<long>(
-        "vetrina.clicks.recorded", unit: "{click}", description: "Link clicks answered (one-tap buys included).");
+    private static readonly Counter<long> Checkouts = Meter.CreateCounter<long>(
+        "vetrina.checkouts", unit: "{checkout}",
+        description: "Checkouts decided, by kind (cart, buy, or recovered by a hold sweep) and outcome (completed or the refusal's kind); replays are not counted.");
+
+    private static readonly Counter<long> StockRefusals = Meter.CreateCounter<long>(
+        "vetrina.stock.refusals", unit: "{hold}", description: "Holds a product refused because it had not enough stock.");
+
+    private static readonly Counter<long> CommissionAccrued = Meter.CreateCounter<long>(
+        "vetrina.commission.accrued", unit: "{minor_unit}", description: "Commission credited to creators' ledgers, in minor units, by currency.");
+
+    private static readonly Counter<long> CommissionReversed = Meter.CreateCounter<long>(
+        "vetrina.commission.reversed", unit: "{minor_unit}", description: "Commission reversed by cancellations and refunds, in minor units, by currency.");
+
+    private static readonly Counter<long> Clicks = Meter.CreateCounter<long>(
+        "vetrina.clicks", unit: "{click}", description: "Link clicks recorded, those counted by one-tap buys included.");
 
     private static readonly Counter<long> ClicksLostCounter = Meter.CreateCounter<long>(
-        "vetrina.clicks.lost", unit: "{click}", description: "Tallied clicks whose hand-over to the link failed and was not retried.");
-
-    public static void ClickRecorded() => ClicksRecorded.Add(1);
-
-    public static void ClicksLost(long clicks) => ClicksLostCounter.Add(clicks);
+        "vetrina.clicks.lost", unit: "{click}", description: "Tallied clicks whose hand-over to the link failed and was not retried (link stats only; attribution is unaffected).");
 
     public static void GroupCommitted(int changes, TimeSpan duration)
     {
         GroupCommitBatchSize.Record(changes);
         GroupCommitFlushDuration.Record(duration.TotalSeconds);
     }
+
+    /// <summary>A checkout reached its outcome; <paramref name="failure"/> is null when it completed.</summary>
+    public static void CheckoutDecided(string kind, Failure? failure) =>
+        Checkouts.Add(1, new TagList { { "vetrina.checkout.kind", kind }, { "vetrina.checkout.outcome", Outcome(failure) } });
+
+    public static void StockRefused() => StockRefusals.Add(1);
+
+    /// <summary>A ledger entry became durable on a creator's ledger.</summary>
+    public static void LedgerApplied(string currency, long pendingDelta, long settledDelta, long reversedDelta)
+    {
+        var tag = new KeyValuePair<string, object?>("vetrina.currency", currency);
+        // An entry moves commission between stages; only new commission raises the sum of all three.
+        var accrued = pendingDelta + settledDelta + reversedDelta;
+        if (accrued > 0)
+        {
+            CommissionAccrued.Add(accrued, tag);
+        }
+        if (reversedDelta > 0)
+        {
+            CommissionReversed.Add(reversedDelta, tag);
+        }
+    }
+
+    public static void ClickCounted() => Clicks.Add(1);
+
+    public static void ClicksLost(long clicks) => ClicksLostCounter.Add(clicks);
+
+    private static string Outcome(Failure? failure) => failure?.Kind switch
+    {
+        null => "completed",
+        FailureKind.NotFound => "not_found",
+        FailureKind.Forbidden => "forbidden",
+        FailureKind.Conflict => "conflict",
+        FailureKind.Invalid => "invalid",
+        FailureKind.PaymentDeclined => "payment_declined",
+        _ => "unavailable",
+    };
 }

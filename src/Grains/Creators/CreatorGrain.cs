@@ -105,6 +105,7 @@ public sealed class CreatorGrain(
         state.State.Applied.Record(entry.OperationId, clock.UtcNow);
         state.State.Applied.PruneOlderThan(clock.UtcNow - AppliedOperations.Retention);
         await Commit.DurableAsync();
+        VetrinaMetrics.LedgerApplied(entry.Currency, entry.PendingDelta, entry.SettledDelta, entry.ReversedDelta);
     }
 
     public Task ForgetOperationsAsync(string[] operationIds)

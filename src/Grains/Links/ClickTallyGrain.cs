@@ -73,7 +73,7 @@ public sealed class ClickTallyGrain(CommerceClock clock, IOptions<ClickOptions> 
         {
             pending.ShopperHashes.Add(UniqueCounter.Hash(shopperId));
         }
-        VetrinaMetrics.ClickRecorded();
+        VetrinaMetrics.ClickCounted();
         var now = clock.UtcNow;
         return Outcome<Click>.Ok(new Click(code, link.ProductId, link.CreatorId, link.CreatorShopperId, now, now.AddHours(link.AttributionWindowHours)));
     }

@@ -5,7 +5,7 @@ using Vetrina.Grains.Common;
 using Vetrina.Grains.Links;
 using Vetrina.Grains.Orders;
 using Vetrina.Grains.Payments;
-using Vetrina.Silo.Health;
+using Vetrina.Silo.Defaults;
 using Vetrina.Silo.Storage;
 
 namespace Vetrina.Silo.Hosting;
@@ -19,6 +19,7 @@ public static class VetrinaHost
         var settings = builder.Configuration.GetSection(VetrinaSettings.Section).Get<VetrinaSettings>() ?? new VetrinaSettings();
         var platformKey = PlatformKey(settings, builder.Environment);
 
+        builder.AddServiceDefaults(settings);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(new CommerceClock(TimeProvider.System));
         builder.Services.AddSingleton<IPaymentGateway, BuiltInPaymentGateway>();
@@ -41,17 +42,18 @@ public static class VetrinaHost
             // How long an idle grain stays in memory (CollectionAge) bounds the memory of a wide catalog.
             silo.Services.Configure<GrainCollectionOptions>(builder.Configuration.GetSection("Vetrina:GrainCollection"));
             silo.UseVetrinaStorage(settings);
+            silo.AddSiloDefaults(settings);
         });
 
         builder.Services.AddVetrinaApi(platformKey);
-        builder.Services.AddVetrinaHealthChecks(settings);
         return builder;
     }
 
     public static WebApplication UseVetrina(this WebApplication app)
     {
+        app.UseServiceDefaults();
         app.UseVetrinaApi();
-        app.MapVetrinaHealth();
+        app.MapDefaultEndpoints();
         return app;
     }
 

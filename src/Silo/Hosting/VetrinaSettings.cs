@@ -1,3 +1,5 @@
+using Vetrina.Silo.Defaults;
+
 namespace Vetrina.Silo.Hosting;
 
 public enum StorageKind
@@ -41,6 +43,14 @@ public sealed class VetrinaSettings
 
     /// <summary>The shortest reminder period the silo accepts; lowered only by tests.</summary>
     public TimeSpan MinimumReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    public TelemetrySettings Telemetry { get; set; } = new();
+
+    public DashboardSettings Dashboard { get; set; } = new();
+
+    public LimitSettings Limits { get; set; } = new();
+
+    public RateLimitSettings RateLimits { get; set; } = new();
 
     public string SqlitePath => Path.Combine(Path.GetFullPath(DataDirectory), "vetrina.db");
 }

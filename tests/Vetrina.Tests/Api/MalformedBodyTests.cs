@@ -25,6 +25,7 @@ public sealed class MalformedBodyTests : IAsyncLifetime
         "",
         "{\"quantity\":99999999999}",
         "{\"quantity\":1",
+        "{\"quantity\":\"1\"}",
     };
 
     [Theory]

@@ -9,6 +9,11 @@ namespace Vetrina.Tests.Infrastructure;
 /// <summary>An HTTP answer: status, content type and JSON body (Undefined when empty).</summary>
 public sealed record Reply(HttpStatusCode Status, string? ContentType, JsonElement Body, string Raw)
 {
+    /// <summary>Response and content headers, by name (case-insensitive).</summary>
+    public IReadOnlyDictionary<string, string[]> Headers { get; init; } = new Dictionary<string, string[]>();
+
+    public string? Header(string name) => Headers.TryGetValue(name, out var values) ? string.Join(", ", values) : null;
+
     public Reply Expect(HttpStatusCode status) =>
         Status == status ? this : throw new Xunit.Sdk.XunitException($"Expected {(int)status} but got {(int)Status}: {Raw}");
 
@@ -61,7 +66,9 @@ public sealed class VetrinaClient(Uri address, string platformKey, Func<Uri>? sp
         using var response = await _http.SendAsync(request);
         var raw = await response.Content.ReadAsStringAsync();
         var json = raw.Length > 0 && raw[0] is '{' or '[' ? JsonDocument.Parse(raw).RootElement.Clone() : default;
-        return new Reply(response.StatusCode, response.Content.Headers.ContentType?.MediaType, json, raw);
+        var headers = response.Headers.Concat(response.Content.Headers)
+            .ToDictionary(h => h.Key, h => h.Value.ToArray(), StringComparer.OrdinalIgnoreCase);
+        return new Reply(response.StatusCode, response.Content.Headers.ContentType?.MediaType, json, raw) { Headers = headers };
     }
 
     public Task<Reply> GetAsync(string path, string? key = "platform") => SendAsync(HttpMethod.Get, path, key: key);

@@ -32,8 +32,10 @@ public sealed class VetrinaServer : IAsyncDisposable
 
     /// <param name="settings">Extra configuration, for example <c>["Vetrina:Checkout:HoldSweepInterval"] = "00:00:00.2"</c>.</param>
     /// <param name="faults">A switch that interrupts chosen grain state writes (memory storage only).</param>
+    /// <param name="services">Replaces or adds services after the engine's own, for example a payment gateway or a telemetry exporter.</param>
     public static async Task<VetrinaServer> StartAsync(string storage = "memory", string? dataDirectory = null, FakeTimeProvider? clock = null,
-        string environment = "Production", IReadOnlyDictionary<string, string>? settings = null, StorageFaults? faults = null)
+        string environment = "Production", IReadOnlyDictionary<string, string>? settings = null, StorageFaults? faults = null,
+        Action<IServiceCollection>? services = null)
     {
         var args = new List<string>
         {
@@ -67,6 +69,7 @@ public sealed class VetrinaServer : IAsyncDisposable
             }
             faults.Install(builder.Services);
         }
+        services?.Invoke(builder.Services);
         var app = builder.Build().UseVetrina();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -1,0 +1,170 @@
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Http.Timeouts;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.OpenApi;
+using Vetrina.Api.Http;
+
+namespace Vetrina.Tests.Api;
+
+/// <summary>
+/// <c>/openapi/v1.json</c> is checked against the endpoints the running engine has mapped, so the two cannot drift:
+/// the same routes and methods, and for each one the security, body, headers and answers its pipeline really has.
+/// </summary>
+[Collection(SharedServer.Name)]
+public sealed partial class OpenApiTests(ServerFixture fixture)
+{
+    /// <summary>Every route of the api-v1 contract.</summary>
+    private static readonly string[] ContractRoutes =
+    [
+        "POST /api/brands", "GET /api/brands/{brandId}", "POST /api/brands/{brandId}/products", "GET /api/products/{productId}",
+        "PATCH /api/products/{productId}", "POST /api/products/{productId}/stock", "GET /api/brands/{brandId}/sales",
+        "POST /api/creators", "POST /api/creators/{creatorId}/links", "GET /api/links/{code}", "POST /api/links/{code}/clicks",
+        "GET /api/links/{code}/stats", "GET /api/creators/{creatorId}/earnings", "PUT /api/carts/{shopperId}/items/{productId}",
+        "GET /api/carts/{shopperId}", "POST /api/carts/{shopperId}/checkout", "POST /api/links/{code}/buy", "GET /api/orders/{orderId}",
+        "POST /api/orders/{orderId}/cancel", "POST /api/orders/{orderId}/ship", "POST /api/orders/{orderId}/deliver",
+        "POST /api/orders/{orderId}/refunds", "GET /health/live", "GET /health/ready",
+    ];
+
+    /// <summary>Mapped but deliberately not API operations: the document itself, the reference page, metrics, the dashboard.</summary>
+    private static readonly string[] OperationalPrefixes = ["/openapi/", "/scalar", "/metrics", "/dashboard"];
+
+    private readonly VetrinaServer _server = fixture.Server;
+
+    [Fact]
+    public async Task The_document_is_valid_OpenAPI_and_describes_exactly_the_mapped_routes()
+    {
+        var document = await DocumentAsync();
+        var documented = Operations(document).Select(o => o.Route).ToHashSet();
+        var mapped = MappedEndpoints().ToList();
+
+        var described = mapped.Where(e => !e.Excluded).Select(e => e.Route).ToHashSet();
+        Assert.True(documented.SetEquals(described),
+            $"only documented: {string.Join(", ", documented.Except(described))}; only mapped: {string.Join(", ", described.Except(documented))}");
+        foreach (var excluded in mapped.Where(e => e.Excluded))
+        {
+            Assert.True(OperationalPrefixes.Any(p => excluded.Path.StartsWith(p, StringComparison.Ordinal)), $"{excluded.Route} is mapped but missing from the document");
+        }
+        Assert.Empty(ContractRoutes.Except(documented));
+    }
+
+    [Fact]
+    public async Task Each_operation_states_the_security_body_headers_and_answers_its_endpoint_has()
+    {
+        var document = await DocumentAsync();
+        var endpoints = MappedEndpoints().Where(e => !e.Excluded).ToDictionary(e => e.Route);
+
+        foreach (var (route, operation) in Operations(document))
+        {
+            var metadata = endpoints[route].Endpoint.Metadata;
+            var responses = operation.Responses!.Keys.ToHashSet();
+            var keyed = metadata.GetMetadata<IAllowAnonymous>() is null && metadata.GetOrderedMetadata<IAuthorizeData>().Any();
+            var body = metadata.GetMetadata<IAcceptsMetadata>() is not null;
+
+            Assert.True(keyed == (operation.Security is { Count: > 0 }), $"{route}: security requirement does not match the endpoint");
+            Assert.True(body == (operation.RequestBody is not null), $"{route}: request body does not match the endpoint");
+            if (body)
+            {
+                Assert.Contains("application/json", operation.RequestBody!.Content!.Keys);
+            }
+            var expected = metadata.GetOrderedMetadata<IProducesResponseTypeMetadata>().Select(p => p.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                .Concat(keyed ? ["401", "403"] : [])
+                .Concat(body ? ["400", "413", "415"] : []);
+            if (route.Contains(" /api/", StringComparison.Ordinal))
+            {
+                // Every API route is rate limited and bounded in time; the document says what that answers.
+                Assert.Equal(Limits.PerCaller, metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName);
+                Assert.Equal(Limits.GrainCalls, metadata.GetMetadata<RequestTimeoutAttribute>()?.PolicyName);
+                expected = expected.Concat(["429", "503"]);
+                Assert.Contains("Retry-After", operation.Responses["429"].Headers!.Keys);
+                Assert.Contains("Retry-After", operation.Responses["503"].Headers!.Keys);
+            }
+            Assert.Empty(expected.Except(responses));
+            Assert.Contains(responses, r => r.StartsWith('2'));
+            foreach (var (status, response) in operation.Responses.Where(r => r.Key.StartsWith('4') || (r.Key == "503" && route.Contains(" /api/", StringComparison.Ordinal))))
+            {
+                var problem = Assert.Contains("application/problem+json", response.Content!);
+                Assert.Equal("ProblemDetails", (problem.Schema as OpenApiSchemaReference)?.Reference.Id);
+                Assert.False(string.IsNullOrWhiteSpace(response.Description), $"{route} {status} has no description");
+            }
+            var idempotent = operation.Parameters?.SingleOrDefault(p => p.Name == Input.IdempotencyHeader);
+            Assert.True((metadata.GetMetadata<IdempotencyKeyMetadata>() is not null) == (idempotent is not null), $"{route}: Idempotency-Key does not match the endpoint");
+            Assert.True(idempotent is null || (idempotent.In == ParameterLocation.Header && idempotent.Required), $"{route}: Idempotency-Key must be a required header");
+        }
+        Assert.Equal(["POST /api/carts/{shopperId}/checkout", "POST /api/links/{code}/buy"],
+            Operations(document).Where(o => o.Operation.Parameters?.Any(p => p.Name == Input.IdempotencyHeader) == true).Select(o => o.Route).Order());
+        Assert.Equal(SecuritySchemeType.Http, document.Components!.SecuritySchemes![ApiDescription.BearerScheme].Type);
+        Assert.Equal("bearer", document.Components.SecuritySchemes[ApiDescription.BearerScheme].Scheme);
+    }
+
+    [Fact]
+    public async Task Every_documented_operation_is_answered_by_its_route_and_not_by_the_fallback()
+    {
+        var document = await DocumentAsync();
+        foreach (var (route, operation) in Operations(document))
+        {
+            var method = route[..route.IndexOf(' ', StringComparison.Ordinal)];
+            var path = PathParameter().Replace(route[(method.Length + 1)..], "x0");
+            var reply = await _server.Api.SendAsync(new HttpMethod(method), path, key: null);
+
+            Assert.NotEqual(HttpStatusCode.MethodNotAllowed, reply.Status);
+            Assert.False(reply.Status == HttpStatusCode.NotFound && reply.Raw.Contains("No route of the API", StringComparison.Ordinal), $"{route} is not routed");
+            Assert.Contains(((int)reply.Status).ToString(System.Globalization.CultureInfo.InvariantCulture), operation.Responses!.Keys);
+        }
+    }
+
+    [Fact]
+    public async Task The_interactive_reference_is_served_in_Development_only()
+    {
+        await using var development = await VetrinaServer.StartAsync(environment: "Development");
+
+        var page = (await development.Api.GetAsync("/scalar/v1", key: null)).Expect(HttpStatusCode.OK);
+        Assert.Equal("text/html", page.ContentType);
+        Assert.Equal(HttpStatusCode.NotFound, (await _server.Api.GetAsync("/scalar/v1", key: null)).Status);
+        (await _server.Api.GetAsync("/openapi/v1.json", key: null)).Expect(HttpStatusCode.OK);
+    }
+
+    private async Task<OpenApiDocument> DocumentAsync()
+    {
+        var reply = (await _server.Api.GetAsync("/openapi/v1.json", key: null)).Expect(HttpStatusCode.OK);
+        Assert.Equal("application/json", reply.ContentType);
+        var (document, diagnostic) = OpenApiDocument.Parse(reply.Raw, "json");
+        Assert.Empty(diagnostic!.Errors);
+        Assert.NotNull(document);
+        Assert.Empty(document.Validate(ValidationRuleSet.GetDefaultRuleSet()) ?? []);
+        return document;
+    }
+
+    private static IEnumerable<(string Route, OpenApiOperation Operation)> Operations(OpenApiDocument document) =>
+        from path in document.Paths
+        from operation in path.Value.Operations!
+        select ($"{operation.Key.Method.ToUpperInvariant()} {path.Key}", operation.Value);
+
+    private IEnumerable<(string Route, string Path, bool Excluded, Endpoint Endpoint)> MappedEndpoints()
+    {
+        foreach (var endpoint in _server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
+        {
+            var path = "/" + string.Join('/', endpoint.RoutePattern.PathSegments.Select(segment => string.Concat(segment.Parts.Select(part => part switch
+            {
+                Microsoft.AspNetCore.Routing.Patterns.RoutePatternLiteralPart literal => literal.Content,
+                Microsoft.AspNetCore.Routing.Patterns.RoutePatternParameterPart parameter => "{" + parameter.Name + "}",
+                Microsoft.AspNetCore.Routing.Patterns.RoutePatternSeparatorPart separator => separator.Content,
+                _ => "?",
+            }))));
+            var excluded = endpoint.Metadata.GetMetadata<IExcludeFromDescriptionMetadata>()?.ExcludeFromDescription == true;
+            var methods = endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["*"];
+            foreach (var method in methods)
+            {
+                // Endpoints without a method (the Prometheus pipeline) are never operations.
+                yield return ($"{method} {path}", path, excluded || method == "*", endpoint);
+            }
+        }
+    }
+
+    [GeneratedRegex(@"\{[^}]+\}")]
+    private static partial Regex PathParameter();
+}

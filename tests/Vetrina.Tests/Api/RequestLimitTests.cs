@@ -1,0 +1,196 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Vetrina.Grains.Payments;
+
+namespace Vetrina.Tests.Api;
+
+/// <summary>
+/// What one request may take: a rate per key, a body size, a time. Each server here sets its limit low; the defaults
+/// are generous enough for every other test (200 concurrent buyers on one platform key).
+/// </summary>
+public sealed class RequestLimitTests
+{
+    private static void AssertProblem(Reply reply, HttpStatusCode status)
+    {
+        Assert.True(reply.Status == status, $"expected {(int)status}, got {(int)reply.Status}: {reply.Raw}");
+        Assert.True(reply.IsProblem, $"not a complete problem+json: {reply.ContentType} {reply.Raw}");
+    }
+
+    private static int RetryAfterSeconds(Reply reply)
+    {
+        Assert.True(int.TryParse(reply.Header("Retry-After"), out var seconds), $"no Retry-After in seconds: {reply.Header("Retry-After")}");
+        return seconds;
+    }
+
+    [Fact]
+    public async Task A_key_that_spent_its_bucket_gets_429_with_Retry_After_and_other_keys_are_unaffected()
+    {
+        // A bucket of 4 that refills one request every 1000 s: the fifth request of a brand key is refused.
+        await using var server = await VetrinaServer.StartAsync(settings: new Dictionary<string, string>
+        {
+            ["Vetrina:RateLimits:Brand:Burst"] = "4",
+            ["Vetrina:RateLimits:Brand:PermitsPerSecond"] = "0.001",
+        });
+        var api = server.Api;
+        var limited = await api.CreateBrandAsync();
+        var other = await api.CreateBrandAsync();
+
+        var product = await api.CreateProductAsync(limited, stock: 7);
+        for (var i = 0; i < 3; i++)
+        {
+            (await api.GetAsync($"/api/brands/{limited.Id}", limited.Key)).Expect(HttpStatusCode.OK);
+        }
+        var refused = await api.PostAsync($"/api/products/{product}/stock", new { delta = 5 }, limited.Key);
+
+        AssertProblem(refused, HttpStatusCode.TooManyRequests);
+        Assert.InRange(RetryAfterSeconds(refused), 1, 1000);
+        Assert.Equal(7, (await api.ProductAsync(product)).GetProperty("available").GetInt32());
+        AssertProblem(await api.GetAsync($"/api/brands/{limited.Id}", limited.Key), HttpStatusCode.TooManyRequests);
+        // Another brand's key and the platform key have buckets of their own.
+        for (var i = 0; i < 4; i++)
+        {
+            (await api.GetAsync($"/api/brands/{other.Id}", other.Key)).Expect(HttpStatusCode.OK);
+        }
+        (await api.GetAsync($"/api/brands/{limited.Id}")).Expect(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task Requests_without_a_valid_key_share_the_bucket_of_their_address()
+    {
+        await using var server = await VetrinaServer.StartAsync(settings: new Dictionary<string, string>
+        {
+            ["Vetrina:RateLimits:Anonymous:Burst"] = "3",
+            ["Vetrina:RateLimits:Anonymous:PermitsPerSecond"] = "0.001",
+        });
+        var api = server.Api;
+        var product = await api.CreateProductAsync(await api.CreateBrandAsync());
+
+        (await api.GetAsync($"/api/products/{product}", key: null)).Expect(HttpStatusCode.OK);
+        AssertProblem(await api.GetAsync("/api/cluster", key: "guessed-key"), HttpStatusCode.Unauthorized);
+        AssertProblem(await api.GetAsync("/api/cluster", key: null), HttpStatusCode.Unauthorized);
+
+        // Guessing keys spends the address's bucket like anonymous reads do.
+        var refused = await api.GetAsync("/api/cluster", key: "another-guess");
+        AssertProblem(refused, HttpStatusCode.TooManyRequests);
+        Assert.True(RetryAfterSeconds(refused) >= 1);
+        AssertProblem(await api.GetAsync($"/api/products/{product}", key: null), HttpStatusCode.TooManyRequests);
+        (await api.GetAsync($"/api/products/{product}")).Expect(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task Rate_limits_can_be_switched_off()
+    {
+        await using var server = await VetrinaServer.StartAsync(settings: new Dictionary<string, string>
+        {
+            ["Vetrina:RateLimits:Enabled"] = "false",
+            ["Vetrina:RateLimits:Anonymous:Burst"] = "1",
+            ["Vetrina:RateLimits:Anonymous:PermitsPerSecond"] = "0.001",
+        });
+        for (var i = 0; i < 5; i++)
+        {
+            (await server.Api.GetAsync("/health/live", key: null)).Expect(HttpStatusCode.OK);
+            AssertProblem(await server.Api.GetAsync("/api/products/p_0000000000000000000000", key: null), HttpStatusCode.NotFound);
+        }
+    }
+
+    [Fact]
+    public async Task A_body_over_the_limit_answers_413_problem_json_with_or_without_Content_Length_and_changes_nothing()
+    {
+        await using var server = await VetrinaServer.StartAsync(settings: new Dictionary<string, string>
+        {
+            ["Vetrina:Limits:MaxRequestBodyBytes"] = "2048",
+        });
+        var api = server.Api;
+        var product = await api.CreateProductAsync(await api.CreateBrandAsync());
+        var shopper = "body-" + Guid.NewGuid().ToString("N");
+        var path = $"/api/carts/{shopper}/items/{product}";
+        string Body(int padding) => $"{{\"quantity\":2,\"note\":\"{new string('x', padding)}\"}}";
+
+        var refused = await api.SendAsync(HttpMethod.Put, path, rawBody: Body(3000));
+        AssertProblem(refused, HttpStatusCode.RequestEntityTooLarge);
+        // The unread body is not drained, so the connection closes; the answer says so, and no request follows on it.
+        Assert.Equal("close", refused.Header("Connection"));
+        AssertProblem(await SendChunkedAsync(server, path, Body(3000)), HttpStatusCode.RequestEntityTooLarge);
+        AssertProblem(await SendChunkedAsync(server, path, Body(200_000)), HttpStatusCode.RequestEntityTooLarge);
+        Assert.Empty((await api.GetAsync($"/api/carts/{shopper}")).Expect(HttpStatusCode.OK).Body.GetProperty("lines").EnumerateArray());
+
+        // Just under the limit is a normal request (the unknown property is ignored).
+        (await api.SendAsync(HttpMethod.Put, path, rawBody: Body(1900))).Expect(HttpStatusCode.OK);
+        (await SendChunkedAsync(server, path, Body(1900).Replace("2", "3", StringComparison.Ordinal))).Expect(HttpStatusCode.OK);
+        var line = Assert.Single((await api.GetAsync($"/api/carts/{shopper}")).Body.GetProperty("lines").EnumerateArray());
+        Assert.Equal(3, line.GetProperty("quantity").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_stuck_grain_call_answers_503_problem_json_within_the_request_timeout_and_a_retry_completes_once()
+    {
+        var gateway = new HeldPaymentGateway();
+        await using var server = await VetrinaServer.StartAsync(
+            settings: new Dictionary<string, string> { ["Vetrina:Limits:RequestTimeout"] = "00:00:01" },
+            services: s => s.AddSingleton<IPaymentGateway>(gateway));
+        var api = server.Api;
+        var product = await api.CreateProductAsync(await api.CreateBrandAsync(), stock: 5);
+        var code = await api.CreateLinkAsync(await api.CreateCreatorAsync(), product);
+
+        var clock = Stopwatch.StartNew();
+        var stuck = await api.BuyAsync(code, "stuck-shopper", idempotencyKey: "stuck-1");
+        clock.Stop();
+
+        AssertProblem(stuck, HttpStatusCode.ServiceUnavailable);
+        Assert.True(RetryAfterSeconds(stuck) >= 1);
+        Assert.True(gateway.Charges >= 1, "the checkout reached the payment gateway, which holds it");
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(15));
+        // The engine still serves everything that does not wait on the held checkout.
+        (await api.GetAsync($"/api/products/{product}", key: null)).Expect(HttpStatusCode.OK);
+
+        gateway.Release();
+        var first = (await api.BuyAsync(code, "stuck-shopper", idempotencyKey: "stuck-1")).Expect(HttpStatusCode.Created);
+        var again = (await api.BuyAsync(code, "stuck-shopper", idempotencyKey: "stuck-1")).Expect(HttpStatusCode.Created);
+        Assert.Equal(first.Str("orderId"), again.Str("orderId"));
+        Assert.Equal(4, (await api.ProductAsync(product)).GetProperty("available").GetInt32());
+    }
+
+    private static async Task<Reply> SendChunkedAsync(VetrinaServer server, string path, string body)
+    {
+        using var http = new HttpClient { BaseAddress = server.Address };
+        using var request = new HttpRequestMessage(HttpMethod.Put, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", VetrinaServer.PlatformKey);
+        // A stream of unknown length is sent with Transfer-Encoding: chunked, without Content-Length.
+        request.Content = new StreamContent(new UnseekableStream(Encoding.UTF8.GetBytes(body)));
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var response = await http.SendAsync(request);
+        Assert.Null(request.Content.Headers.ContentLength);
+        var raw = await response.Content.ReadAsStringAsync();
+        return new Reply(response.StatusCode, response.Content.Headers.ContentType?.MediaType,
+            raw.StartsWith('{') ? JsonDocument.Parse(raw).RootElement.Clone() : default, raw);
+    }
+
+    private sealed class UnseekableStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanSeek => false;
+    }
+
+    /// <summary>A payment provider that does not answer until released.</summary>
+    private sealed class HeldPaymentGateway : IPaymentGateway
+    {
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly BuiltInPaymentGateway _inner = new();
+        private int _charges;
+
+        public int Charges => Volatile.Read(ref _charges);
+
+        public void Release() => _released.TrySetResult();
+
+        public async Task<PaymentResult> ChargeAsync(string idempotencyKey, long amountMinor, string currency, string? paymentToken, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref _charges);
+            await _released.Task;
+            return await _inner.ChargeAsync(idempotencyKey, amountMinor, currency, paymentToken, cancellationToken);
+        }
+
+        public Task RefundAsync(string idempotencyKey, string paymentId, long amountMinor, string currency, CancellationToken cancellationToken = default) =>
+            _inner.RefundAsync(idempotencyKey, paymentId, amountMinor, currency, cancellationToken);
+    }
+}
