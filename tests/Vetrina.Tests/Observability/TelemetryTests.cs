@@ -31,7 +31,12 @@ public sealed class TelemetryTests : IAsyncLifetime
     {
         var database = await TestPostgres.CreateDatabaseAsync("telemetry");
         _server = await VetrinaServer.StartAsync("postgres",
-            settings: new Dictionary<string, string> { ["Vetrina:PostgresConnectionString"] = database },
+            settings: new Dictionary<string, string>
+            {
+                ["Vetrina:PostgresConnectionString"] = database,
+                // No OTLP endpoint here: the in-memory exporter reads what would be sent.
+                ["Vetrina:Telemetry:TraceSampleRatio"] = "1",
+            },
             services: services =>
             {
                 services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(_spans));
