@@ -15,8 +15,11 @@ public sealed class TelemetrySettings
     /// <summary>Serve <c>GET /metrics</c> in the Prometheus text format (platform key required).</summary>
     public bool Prometheus { get; set; } = true;
 
-    /// <summary>The share of new traces recorded, 0 to 1; a request that arrives with a sampled trace is always recorded.</summary>
-    public double TraceSampleRatio { get; set; } = 1.0;
+    /// <summary>
+    /// The share of new traces recorded, 0 to 1; a request that arrives with a sampled trace is always recorded. Unset: all
+    /// of them when an OTLP endpoint is configured, none otherwise (no spans are built that nothing would read).
+    /// </summary>
+    public double? TraceSampleRatio { get; set; }
 }
 
 /// <summary><c>Vetrina:Dashboard</c>: the Orleans dashboard, for operators with the platform key.</summary>

@@ -26,6 +26,8 @@ public static class Telemetry
 
     public static WebApplicationBuilder AddVetrinaTelemetry(this WebApplicationBuilder builder, TelemetrySettings settings)
     {
+        var exporting = settings.OtlpEndpoint is not null || !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var sampleRatio = Math.Clamp(settings.TraceSampleRatio ?? (exporting ? 1 : 0), 0, 1);
         builder.Logging.AddOpenTelemetry(logs =>
         {
             logs.IncludeFormattedMessage = true;
@@ -35,7 +37,7 @@ public static class Telemetry
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(settings.ServiceName, serviceInstanceId: Environment.MachineName + ":" + Environment.ProcessId))
             .WithTracing(tracing => tracing
-                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(Math.Clamp(settings.TraceSampleRatio, 0, 1))))
+                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(sampleRatio)))
                 .AddAspNetCoreInstrumentation(o => o.Filter = context => !IsOperational(context.Request.Path))
                 .AddHttpClientInstrumentation()
                 .AddSource(ActivitySources))
@@ -58,7 +60,7 @@ public static class Telemetry
                 : OtlpExportProtocol.Grpc;
             telemetry.UseOtlpExporter(protocol, endpoint);
         }
-        else if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        else if (exporting)
         {
             // The standard OTEL_EXPORTER_OTLP_* variables (endpoint, protocol, headers) configure it.
             telemetry.UseOtlpExporter();

@@ -31,7 +31,12 @@ public sealed class TelemetryTests : IAsyncLifetime
     {
         var database = await TestPostgres.CreateDatabaseAsync("telemetry");
         _server = await VetrinaServer.StartAsync("postgres",
-            settings: new Dictionary<string, string> { ["Vetrina:PostgresConnectionString"] = database },
+            settings: new Dictionary<string, string>
+            {
+                ["Vetrina:PostgresConnectionString"] = database,
+                // No OTLP endpoint here: the in-memory exporter reads what would be sent.
+                ["Vetrina:Telemetry:TraceSampleRatio"] = "1",
+            },
             services: services =>
             {
                 services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(_spans));
@@ -123,6 +128,8 @@ public sealed class TelemetryTests : IAsyncLifetime
         Assert.Equal(4, Sum(latest, "vetrina.clicks"));
         Assert.True(HistogramCount(latest, "vetrina.group_commit.batch_size") > 0, "group commits record their batch sizes");
         Assert.True(HistogramCount(latest, "vetrina.group_commit.flush.duration") > 0, "group commits record their flush durations");
+        // Flushes take milliseconds: the buckets must resolve them, not start at 5 s as the exporters' defaults would.
+        Assert.Contains(0.001, Bounds(latest, "vetrina.group_commit.flush.duration"));
         Assert.True(HistogramCount(latest, "http.server.request.duration") > 0, "ASP.NET Core's request durations are collected");
         Assert.Contains(latest.Keys, name => name.StartsWith("orleans-", StringComparison.Ordinal) || name.StartsWith("orleans.", StringComparison.Ordinal));
     }
@@ -147,6 +154,16 @@ public sealed class TelemetryTests : IAsyncLifetime
             }
         }
         return sum;
+    }
+
+    private static List<double> Bounds(Dictionary<string, MetricSnapshot> metrics, string name)
+    {
+        var bounds = new List<double>();
+        foreach (var bucket in metrics[name].MetricPoints[0].GetHistogramBuckets())
+        {
+            bounds.Add(bucket.ExplicitBound);
+        }
+        return bounds;
     }
 
     private static long HistogramCount(Dictionary<string, MetricSnapshot> metrics, string name)
