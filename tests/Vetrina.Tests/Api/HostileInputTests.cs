@@ -248,6 +248,10 @@ public sealed class HostileInputTests(ITestOutputHelper output) : IAsyncLifetime
         var cancelled = await OrderAsync("cancelled-", 1);
         (await api.PostAsync($"/api/orders/{cancelled}/cancel", null)).Expect(HttpStatusCode.OK);
 
+        // One click and four one-tap buys: wait until the silo's click tally has reached the link, so that the
+        // snapshot taken next is the settled state and not one hand-over short.
+        await Eventually.HoldsAsync(() => api.GetAsync($"/api/links/{link}/stats"), r => r.Number("clicks") == 5,
+            because: "the setup's clicks reach the link");
         var view = await api.ProductAsync(product);
         return new HostileWorld(brandA, brandB, creatorA, creatorB, product, view.GetProperty("sku").GetString()!, archived, productB, link, linkB,
             cartShopper, cartShopperB, paid, shipped, delivered, cancelled, view.GetProperty("available").GetInt32());
