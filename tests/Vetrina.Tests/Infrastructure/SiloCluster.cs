@@ -71,21 +71,30 @@ public sealed class SiloCluster : IAsyncDisposable
     /// <summary>Starts one more silo; once it has joined and is ready, the client sends it requests too.</summary>
     public async Task<SiloProcess> AddSiloAsync()
     {
-        var silo = SiloProcess.Start(_settings);
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            await silo.WaitUntilReadyAsync(ReadyDeadline);
+            var silo = SiloProcess.Start(_settings);
+            try
+            {
+                await silo.WaitUntilReadyAsync(ReadyDeadline);
+            }
+            catch (InvalidOperationException) when (attempt < 3 && silo.Output.Contains("address already in use", StringComparison.Ordinal))
+            {
+                // Another process took one of its ports between the check and the bind: start it on new ones.
+                await silo.DisposeAsync();
+                continue;
+            }
+            catch
+            {
+                await silo.DisposeAsync();
+                throw;
+            }
+            lock (_silos)
+            {
+                _silos.Add(silo);
+            }
+            return silo;
         }
-        catch
-        {
-            await silo.DisposeAsync();
-            throw;
-        }
-        lock (_silos)
-        {
-            _silos.Add(silo);
-        }
-        return silo;
     }
 
     public async ValueTask DisposeAsync()

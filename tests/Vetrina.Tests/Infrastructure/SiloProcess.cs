@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using System.Text;
 
 namespace Vetrina.Tests.Infrastructure;
@@ -40,8 +39,8 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public static SiloProcess Start(IEnumerable<string> settings)
     {
-        var siloPort = FreePort();
-        var httpPort = FreePort();
+        var siloPort = TestPorts.Next();
+        var httpPort = TestPorts.Next();
         var directory = AppContext.BaseDirectory;
         var start = new ProcessStartInfo("dotnet")
         {
@@ -54,7 +53,7 @@ public sealed class SiloProcess : IAsyncDisposable
         foreach (var argument in settings.Concat([
             $"--urls=http://127.0.0.1:{httpPort}",
             $"--Vetrina:SiloPort={siloPort}",
-            $"--Vetrina:GatewayPort={FreePort()}",
+            $"--Vetrina:GatewayPort={TestPorts.Next()}",
         ]))
         {
             start.ArgumentList.Add(argument);
@@ -138,12 +137,5 @@ public sealed class SiloProcess : IAsyncDisposable
             }
             _output.AppendLine(line);
         }
-    }
-
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -43,8 +43,8 @@ public sealed class VetrinaServer : IAsyncDisposable
             $"--environment={environment}",
             $"--Vetrina:PlatformKey={PlatformKey}",
             $"--Vetrina:Storage={storage}",
-            $"--Vetrina:SiloPort={FreePort()}",
-            $"--Vetrina:GatewayPort={FreePort()}",
+            $"--Vetrina:SiloPort={TestPorts.Next()}",
+            $"--Vetrina:GatewayPort={TestPorts.Next()}",
             $"--Vetrina:ClusterId=test-{Guid.NewGuid():N}",
             "--Vetrina:MinimumReminderPeriod=00:00:01",
             "--Vetrina:Fulfilment:SettlementCheckInterval=00:00:01",
@@ -81,12 +81,5 @@ public sealed class VetrinaServer : IAsyncDisposable
         Api.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
