@@ -25,9 +25,10 @@ postgres_stop() {
 postgres_start() {
   if [ -z "$(postgres_bin)" ] || [ ! -x "$(postgres_bin)/initdb" ]; then
     echo "Installing the PostgreSQL server package..."
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq postgresql >/dev/null
+    local sudo=
+    if [ "$(id -u)" != "0" ]; then sudo=sudo; fi
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
   fi
   PG_BIN=$(postgres_bin)
 
