@@ -21,7 +21,8 @@ public static class Limits
 
     // A grain call does not observe the request's cancellation, so a stuck one would hold the request forever. When
     // the timeout fires we stop waiting and the timeout middleware answers 503; the call runs on and its result is
-    // dropped, which is safe because every mutating call is idempotent by its id or Idempotency-Key.
+    // dropped. Checkouts and buys are idempotent by their Idempotency-Key; for other changes the 503 tells the client
+    // the change may have landed and to look before repeating it (UnavailableAnswers.RetryAdvice).
     private static async ValueTask<object?> StopWaitingAtTimeout(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
         await next(context).AsTask().WaitAsync(context.HttpContext.RequestAborted);
 }

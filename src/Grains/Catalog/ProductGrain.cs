@@ -1,3 +1,4 @@
+using Orleans.Serialization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Vetrina.Grains.Checkout;
@@ -19,6 +20,7 @@ public sealed class ProductGrain(
     CommerceClock clock,
     IOptions<CheckoutOptions> options,
     IOptions<GroupCommitOptions> groupCommit,
+    DeepCopier copier,
     ILogger<ProductGrain> logger) : Grain, IProductGrain, IRemindable
 {
     private const string RecoveryReminder = "holds";
@@ -27,13 +29,16 @@ public sealed class ProductGrain(
     private Task? _reminderRegistration;
     private GroupCommit? _commit;
 
-    private GroupCommit Commit => _commit ??= state.GroupCommit(this, groupCommit.Value, () =>
+    private GroupCommit Commit => _commit ??= state.GroupCommit(this, groupCommit.Value, copier, S, () =>
     {
         var view = View();
         return () => _published = view;
     });
 
-    private ProductState S => state.State;
+    private ProductState? _live;
+
+    /// <summary>The live state every call changes; storage gets copies of it (see <see cref="DurableState.GroupCommit{T}"/>).</summary>
+    private ProductState S => _live ??= state.State;
     private string ProductId => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)

@@ -1,3 +1,5 @@
+using Orleans.Serialization;
+
 namespace Vetrina.Grains.Common;
 
 public static class DurableState
@@ -28,14 +30,18 @@ public static class DurableState
     }
 
     /// <summary>
-    /// A group commit of this state for a reentrant grain. <paramref name="capturePublication"/> runs as each write
-    /// starts and returns what to publish once that write is durable, so reads show durable state only.
+    /// A group commit of this state for a reentrant grain, whose calls change <paramref name="live"/> (never
+    /// <c>state.State</c> directly). Storage may serialize the state after an await, off the grain's turn, while other
+    /// calls keep changing it; so each write hands storage a deep copy taken within the turn that starts the write,
+    /// and a write never sees half of a change. <paramref name="capturePublication"/> runs at the same moment and
+    /// returns what to publish once that write is durable, so reads show durable state only.
     /// </summary>
     public static GroupCommit GroupCommit<T>(this IPersistentState<T> state, IGrainBase grain, GroupCommitOptions options,
-        Func<Action> capturePublication) =>
+        DeepCopier copier, T live, Func<Action> capturePublication) =>
         new(async () =>
             {
                 var publish = capturePublication();
+                state.State = copier.Copy(live)!;
                 await state.WriteStateAsync();
                 publish();
             },

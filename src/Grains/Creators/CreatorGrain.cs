@@ -1,3 +1,4 @@
+using Orleans.Serialization;
 using Microsoft.Extensions.Options;
 using Vetrina.Grains.Catalog;
 using Vetrina.Grains.Common;
@@ -22,29 +23,35 @@ public sealed class CreatorState
 public sealed class CreatorGrain(
     [PersistentState("creator", StateStorage.Name)] IPersistentState<CreatorState> state,
     CommerceClock clock,
-    IOptions<GroupCommitOptions> groupCommit) : Grain, ICreatorGrain
+    IOptions<GroupCommitOptions> groupCommit,
+    DeepCopier copier) : Grain, ICreatorGrain
 {
     private const int LinkCodeAttempts = 5;
     private IReadOnlyList<CommissionBalance> _publishedEarnings = [];
     private GroupCommit? _commit;
 
-    private GroupCommit Commit => _commit ??= state.GroupCommit(this, groupCommit.Value, () =>
+    private GroupCommit Commit => _commit ??= state.GroupCommit(this, groupCommit.Value, copier, S, () =>
     {
-        var earnings = state.State.Ledger.Snapshot();
+        var earnings = S.Ledger.Snapshot();
         return () => _publishedEarnings = earnings;
     });
 
+    private CreatorState? _live;
+
     private string CreatorId => this.GetPrimaryKeyString();
+
+    /// <summary>The live state every call changes; storage gets copies of it (see <see cref="DurableState.GroupCommit{T}"/>).</summary>
+    private CreatorState S => _live ??= state.State;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _publishedEarnings = state.State.Ledger.Snapshot();
+        _publishedEarnings = S.Ledger.Snapshot();
         return Task.CompletedTask;
     }
 
     public async Task<Outcome<CreatorView>> RegisterAsync(CreatorRegistration registration)
     {
-        if (state.State.Creator is not null)
+        if (S.Creator is not null)
         {
             return Failure.Conflict("The creator already exists.");
         }
@@ -52,19 +59,19 @@ public sealed class CreatorGrain(
         {
             return Failure.Invalid("followers must not be negative.");
         }
-        state.State.Creator = new CreatorView(CreatorId, registration.Handle, registration.Followers, registration.ShopperId, clock.UtcNow);
-        state.State.ApiKeyHash = registration.ApiKeyHash;
+        S.Creator = new CreatorView(CreatorId, registration.Handle, registration.Followers, registration.ShopperId, clock.UtcNow);
+        S.ApiKeyHash = registration.ApiKeyHash;
         await Commit.DurableAsync();
-        return Outcome<CreatorView>.Ok(state.State.Creator);
+        return Outcome<CreatorView>.Ok(S.Creator);
     }
 
-    public Task<CreatorView?> GetAsync() => Task.FromResult(state.State.Creator);
+    public Task<CreatorView?> GetAsync() => Task.FromResult(S.Creator);
 
-    public Task<bool> HasKeyAsync(string apiKeyHash) => Task.FromResult(ApiKeys.HashMatches(state.State.ApiKeyHash, apiKeyHash));
+    public Task<bool> HasKeyAsync(string apiKeyHash) => Task.FromResult(ApiKeys.HashMatches(S.ApiKeyHash, apiKeyHash));
 
     public async Task<Outcome<LinkView>> CreateLinkAsync(string productId)
     {
-        var creator = state.State.Creator;
+        var creator = S.Creator;
         if (creator is null)
         {
             return Failure.NotFound($"Creator '{CreatorId}'");
@@ -95,22 +102,22 @@ public sealed class CreatorGrain(
 
     public async Task ApplyAsync(LedgerEntry entry)
     {
-        if (state.State.Applied.Contains(entry.OperationId))
+        if (S.Applied.Contains(entry.OperationId))
         {
             // Applied in memory, perhaps not yet durable: answer only once it is.
             await Commit.SettledAsync();
             return;
         }
-        state.State.Ledger.Apply(entry);
-        state.State.Applied.Record(entry.OperationId, clock.UtcNow);
-        state.State.Applied.PruneOlderThan(clock.UtcNow - AppliedOperations.Retention);
+        S.Ledger.Apply(entry);
+        S.Applied.Record(entry.OperationId, clock.UtcNow);
+        S.Applied.PruneOlderThan(clock.UtcNow - AppliedOperations.Retention);
         await Commit.DurableAsync();
         VetrinaMetrics.LedgerApplied(entry.Currency, entry.PendingDelta, entry.SettledDelta, entry.ReversedDelta);
     }
 
     public Task ForgetOperationsAsync(string[] operationIds)
     {
-        state.State.Applied.Forget(operationIds);
+        S.Applied.Forget(operationIds);
         return Task.CompletedTask;
     }
 }

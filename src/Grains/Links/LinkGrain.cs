@@ -1,3 +1,4 @@
+using Orleans.Serialization;
 using Microsoft.Extensions.Options;
 using Vetrina.Grains.Common;
 
@@ -26,14 +27,18 @@ public sealed class LinkState
 public sealed class LinkGrain(
     [PersistentState("link", StateStorage.Name)] IPersistentState<LinkState> state,
     CommerceClock clock,
-    IOptions<GroupCommitOptions> groupCommit) : Grain, ILinkGrain
+    IOptions<GroupCommitOptions> groupCommit,
+    DeepCopier copier) : Grain, ILinkGrain
 {
-    private LinkState S => state.State;
+    private LinkState? _live;
+
+    /// <summary>The live state every call changes; storage gets copies of it (see <see cref="DurableState.GroupCommit{T}"/>).</summary>
+    private LinkState S => _live ??= state.State;
     private string Code => this.GetPrimaryKeyString();
     private LinkStats _publishedStats = new(0, 0, 0, 0, 0, 0);
     private GroupCommit? _commit;
 
-    private GroupCommit Commit => _commit ??= state.GroupCommit(this, groupCommit.Value, () =>
+    private GroupCommit Commit => _commit ??= state.GroupCommit(this, groupCommit.Value, copier, S, () =>
     {
         var stats = Stats();
         return () => _publishedStats = stats;

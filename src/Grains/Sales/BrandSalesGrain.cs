@@ -1,3 +1,4 @@
+using Orleans.Serialization;
 using Microsoft.Extensions.Options;
 using Vetrina.Grains.Common;
 
@@ -16,12 +17,17 @@ public sealed class BrandSalesState
 public sealed class BrandSalesGrain(
     [PersistentState("brand-sales", StateStorage.Name)] IPersistentState<BrandSalesState> state,
     CommerceClock clock,
-    IOptions<GroupCommitOptions> groupCommit) : Grain, IBrandSalesGrain
+    IOptions<GroupCommitOptions> groupCommit,
+    DeepCopier copier) : Grain, IBrandSalesGrain
 {
     private SalesReport _published = new([], []);
+    private BrandSalesState? _live;
     private GroupCommit? _commit;
 
-    private GroupCommit Commit => _commit ??= state.GroupCommit(this, groupCommit.Value, () =>
+    /// <summary>The live state every call changes; storage gets copies of it (see <see cref="DurableState.GroupCommit{T}"/>).</summary>
+    private BrandSalesState S => _live ??= state.State;
+
+    private GroupCommit Commit => _commit ??= state.GroupCommit(this, groupCommit.Value, copier, S, () =>
     {
         var report = Report();
         return () => _published = report;
@@ -35,7 +41,7 @@ public sealed class BrandSalesGrain(
 
     public async Task ApplyAsync(SalesEntry entry)
     {
-        var s = state.State;
+        var s = S;
         if (s.Applied.Contains(entry.OperationId))
         {
             // Applied in memory, perhaps not yet durable: answer only once it is.
@@ -65,7 +71,7 @@ public sealed class BrandSalesGrain(
 
     public Task ForgetOperationsAsync(string[] operationIds)
     {
-        state.State.Applied.Forget(operationIds);
+        S.Applied.Forget(operationIds);
         return Task.CompletedTask;
     }
 
@@ -73,6 +79,6 @@ public sealed class BrandSalesGrain(
 
     private SalesReport Report() =>
         new(
-            state.State.ByProduct.Values.OrderBy(p => p.ProductId, StringComparer.Ordinal).ToArray(),
-            state.State.ByCreator.Values.OrderBy(c => c.CreatorId, StringComparer.Ordinal).ToArray());
+            S.ByProduct.Values.OrderBy(p => p.ProductId, StringComparer.Ordinal).ToArray(),
+            S.ByCreator.Values.OrderBy(c => c.CreatorId, StringComparer.Ordinal).ToArray());
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Orleans.Runtime;
@@ -67,8 +68,11 @@ internal sealed class ClusterMembershipCheck(ILocalSiloDetails silo, IClusterMem
     }
 }
 
-internal sealed class StorageCheck(VetrinaSettings settings) : IHealthCheck
+internal sealed partial class StorageCheck(VetrinaSettings settings, ILogger<StorageCheck> logger) : IHealthCheck
 {
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The storage health check failed.")]
+    private static partial void StorageCheckFailed(ILogger logger, Exception exception);
+
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
@@ -87,7 +91,11 @@ internal sealed class StorageCheck(VetrinaSettings settings) : IHealthCheck
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            return HealthCheckResult.Unhealthy($"Storage does not answer: {exception.Message}");
+            // The probe is anonymous: it names what went wrong, never where (connection errors carry hosts, ports
+            // and roles); the whole exception goes to the log.
+            StorageCheckFailed(logger, exception);
+            var what = exception is Npgsql.PostgresException postgres ? $"{postgres.SqlState}: {postgres.MessageText}" : exception.GetType().Name;
+            return HealthCheckResult.Unhealthy($"Storage does not answer: {what}");
         }
     }
 }

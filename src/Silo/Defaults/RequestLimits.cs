@@ -104,7 +104,7 @@ public static partial class RequestLimits
         RequestTimedOut(logger, context.Request.Method, (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText, timeout);
         context.Response.Headers.RetryAfter = UnavailableAnswers.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
         return WriteProblemAsync(context, StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable",
-            $"The engine did not answer within {timeout.TotalSeconds:0.###} s. Retry the request; a checkout retried with the same Idempotency-Key is never applied twice.");
+            $"The engine did not answer within {timeout.TotalSeconds:0.###} s; the request may still take effect. {UnavailableAnswers.RetryAdvice}");
     }
 
     private static Task WriteTooLargeAsync(HttpContext context, long limit)

@@ -1,3 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime;
+using Orleans.Serialization;
+using Vetrina.Grains.Catalog;
 using Vetrina.Grains.Common;
 
 namespace Vetrina.Tests.Storage;
@@ -101,5 +105,53 @@ public sealed class GroupCommitTests
             _gates.Add(gate);
         }
         return gate.Task;
+    }
+
+    [Fact]
+    public async Task Storage_serializes_the_state_as_it_was_when_the_write_started_while_calls_keep_changing_it()
+    {
+        // Orleans' ADO.NET storage serializes after an await, off the grain's turn: here the fake storage does the same.
+        var copier = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<DeepCopier>();
+        var storage = new GatedStorage(new ProductState { Available = 10, Stocked = 10 });
+        var live = storage.State;
+        var commit = storage.GroupCommit(new NoGrain(), new GroupCommitOptions(), copier, live, () => () => { });
+
+        var write = commit.DurableAsync();
+        live.Available -= 7;
+        live.Reserved += 7;
+        storage.Gate.SetResult();
+        await write;
+
+        Assert.Equal((10, 0), storage.Serialized);
+        Assert.NotSame(live, storage.State);
+        Assert.Equal((3, 7), (live.Available, live.Reserved));
+    }
+
+    private sealed class GatedStorage(ProductState initial) : IPersistentState<ProductState>
+    {
+        public TaskCompletionSource Gate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public (int Available, int Reserved) Serialized { get; private set; }
+
+        public ProductState State { get; set; } = initial;
+
+        public string? Etag => null;
+
+        public bool RecordExists => true;
+
+        public Task ClearStateAsync() => Task.CompletedTask;
+
+        public Task ReadStateAsync() => Task.CompletedTask;
+
+        public async Task WriteStateAsync()
+        {
+            await Gate.Task;
+            Serialized = (State.Available, State.Reserved);
+        }
+    }
+
+    private sealed class NoGrain : IGrainBase
+    {
+        public IGrainContext GrainContext => throw new InvalidOperationException("The commit must not break in this test.");
     }
 }

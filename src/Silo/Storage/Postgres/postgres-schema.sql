@@ -149,10 +149,11 @@ DELETE FROM orleansmembershiptable WHERE deploymentid = @DeploymentId;
 DELETE FROM orleansmembershipversiontable WHERE deploymentid = @DeploymentId;
 $q$) ON CONFLICT (querykey) DO UPDATE SET querytext = excluded.querytext;
 
--- Dead silos that stopped heart-beating before @IAmAliveTime leave the table.
+-- Silos that are not active (dead, or died while joining or stopping) and stopped heart-beating before
+-- @IAmAliveTime leave the table.
 INSERT INTO orleansquery (querykey, querytext) VALUES ('CleanupDefunctSiloEntriesKey', $q$
 DELETE FROM orleansmembershiptable
-WHERE deploymentid = @DeploymentId AND iamalivetime < @IAmAliveTime AND status = 6;
+WHERE deploymentid = @DeploymentId AND iamalivetime < @IAmAliveTime AND status <> 3;
 $q$) ON CONFLICT (querykey) DO UPDATE SET querytext = excluded.querytext;
 
 ------------------------------------------------------------------------------------------
