@@ -35,7 +35,17 @@ public sealed class BrandGrain(
 
     public Task<BrandView?> GetAsync() => Task.FromResult(state.State.Brand);
 
-    public Task<bool> HasKeyAsync(string apiKeyHash) => Task.FromResult(ApiKeys.HashMatches(state.State.ApiKeyHash, apiKeyHash));
+    public Task<bool> HasKeyAsync(string apiKeyHash)
+    {
+        if (state.State.ApiKeyHash is null)
+        {
+            // Nobody registered under this id: a guessed key. Leave memory at once, so that a flood of made-up ids
+            // cannot fill the silo with empty activations.
+            this.DeactivateOnIdle();
+            return Task.FromResult(false);
+        }
+        return Task.FromResult(ApiKeys.HashMatches(state.State.ApiKeyHash, apiKeyHash));
+    }
 
     public async Task<Outcome<ProductView>> AddProductAsync(ProductDraft draft)
     {

@@ -67,7 +67,17 @@ public sealed class CreatorGrain(
 
     public Task<CreatorView?> GetAsync() => Task.FromResult(S.Creator);
 
-    public Task<bool> HasKeyAsync(string apiKeyHash) => Task.FromResult(ApiKeys.HashMatches(S.ApiKeyHash, apiKeyHash));
+    public Task<bool> HasKeyAsync(string apiKeyHash)
+    {
+        if (S.ApiKeyHash is null)
+        {
+            // Nobody registered under this id: a guessed key. Leave memory at once, so that a flood of made-up ids
+            // cannot fill the silo with empty activations.
+            this.DeactivateOnIdle();
+            return Task.FromResult(false);
+        }
+        return Task.FromResult(ApiKeys.HashMatches(S.ApiKeyHash, apiKeyHash));
+    }
 
     public async Task<Outcome<LinkView>> CreateLinkAsync(string productId)
     {

@@ -22,4 +22,25 @@ public sealed class OperatorAccessTests(ServerFixture fixture)
         Assert.Equal("active", silo.GetProperty("status").GetString());
         Assert.True(silo.GetProperty("vetrinaActivations").GetInt32() > 0, "the brand and creator grains live on the one silo");
     }
+
+    [Fact]
+    public async Task Made_up_brand_and_creator_keys_are_refused_and_leave_no_activations_behind()
+    {
+        var creator = await _api.CreateCreatorAsync();
+        var before = await ActivationsAsync();
+
+        for (var i = 0; i < 200; i++)
+        {
+            // Well-formed owner ids that nobody registered, as a key-guessing client would send them.
+            var owner = (i % 2 == 0 ? "c_" : "b_") + Guid.NewGuid().ToString("N")[..(creator.Id.Length - 2)];
+            var reply = await _api.GetAsync($"/api/creators/{creator.Id}/earnings", key: owner + ".guessed-secret");
+            Assert.Equal(HttpStatusCode.Unauthorized, reply.Status);
+        }
+
+        await Eventually.HoldsAsync(ActivationsAsync, n => n < before + 50, because: "grains of made-up owners deactivate at once");
+    }
+
+    private async Task<int> ActivationsAsync() =>
+        (await _api.GetAsync("/api/cluster")).Expect(HttpStatusCode.OK).Body.GetProperty("silos").EnumerateArray()
+            .Sum(s => s.GetProperty("vetrinaActivations").GetInt32());
 }
