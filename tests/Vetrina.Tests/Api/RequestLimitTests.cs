@@ -1,5 +1,6 @@
 using System.Diagnostics;
-using System.Net.Http.Headers;
+using System.Globalization;
+using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Vetrina.Grains.Payments;
@@ -152,24 +153,96 @@ public sealed class RequestLimitTests
         Assert.Equal(4, (await api.ProductAsync(product)).GetProperty("available").GetInt32());
     }
 
+    /// <summary>
+    /// Sends <paramref name="body"/> with <c>Transfer-Encoding: chunked</c> (no Content-Length) over a raw socket, writing
+    /// and reading at once as a careful client does: the server may answer 413 and close while the body is still being
+    /// written, and its answer must be read all the same. (HttpClient may report the failed write instead of the
+    /// answer that arrived first, which made this test depend on timing.)
+    /// </summary>
     private static async Task<Reply> SendChunkedAsync(VetrinaServer server, string path, string body)
     {
-        using var http = new HttpClient { BaseAddress = server.Address };
-        using var request = new HttpRequestMessage(HttpMethod.Put, path);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", VetrinaServer.PlatformKey);
-        // A stream of unknown length is sent with Transfer-Encoding: chunked, without Content-Length.
-        request.Content = new StreamContent(new UnseekableStream(Encoding.UTF8.GetBytes(body)));
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        using var response = await http.SendAsync(request);
-        Assert.Null(request.Content.Headers.ContentLength);
-        var raw = await response.Content.ReadAsStringAsync();
-        return new Reply(response.StatusCode, response.Content.Headers.ContentType?.MediaType,
-            raw.StartsWith('{') ? JsonDocument.Parse(raw).RootElement.Clone() : default, raw);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(server.Address.Host, server.Address.Port, deadline.Token);
+        await using var stream = new NetworkStream(socket, ownsSocket: false);
+
+        var head = $"PUT {path} HTTP/1.1\r\nHost: {server.Address.Authority}\r\nAuthorization: Bearer {VetrinaServer.PlatformKey}\r\n" +
+            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+        var writing = WriteChunkedAsync(stream, Encoding.ASCII.GetBytes(head), Encoding.UTF8.GetBytes(body), deadline.Token);
+
+        var received = new MemoryStream();
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            int read;
+            while ((read = await stream.ReadAsync(buffer, deadline.Token)) > 0)
+            {
+                received.Write(buffer, 0, read);
+            }
+        }
+        catch (IOException)
+        {
+            // A reset after the answer: what arrived before it is the answer.
+        }
+        await writing;
+        return ParseResponse(received.ToArray());
     }
 
-    private sealed class UnseekableStream(byte[] bytes) : MemoryStream(bytes)
+    private static async Task WriteChunkedAsync(Stream stream, byte[] head, byte[] body, CancellationToken cancellation)
     {
-        public override bool CanSeek => false;
+        try
+        {
+            await stream.WriteAsync(head, cancellation);
+            for (var offset = 0; offset < body.Length; offset += 4096)
+            {
+                var chunk = body.AsMemory(offset, Math.Min(4096, body.Length - offset));
+                await stream.WriteAsync(Encoding.ASCII.GetBytes($"{chunk.Length:x}\r\n"), cancellation);
+                await stream.WriteAsync(chunk, cancellation);
+                await stream.WriteAsync("\r\n"u8.ToArray(), cancellation);
+            }
+            await stream.WriteAsync("0\r\n\r\n"u8.ToArray(), cancellation);
+        }
+        catch (IOException)
+        {
+            // The server stopped reading: it answered already.
+        }
+    }
+
+    private static Reply ParseResponse(byte[] response)
+    {
+        var endOfHead = response.AsSpan().IndexOf("\r\n\r\n"u8);
+        Assert.True(endOfHead > 0, $"no complete answer arrived: '{Encoding.UTF8.GetString(response)}'");
+        var lines = Encoding.ASCII.GetString(response, 0, endOfHead).Split("\r\n");
+        var status = (HttpStatusCode)int.Parse(lines[0].Split(' ')[1], CultureInfo.InvariantCulture);
+        var headers = lines.Skip(1)
+            .Select(line => line.Split(':', 2))
+            .GroupBy(header => header[0], StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(group => group.Key, group => group.Select(header => header[1].Trim()).ToArray(), StringComparer.OrdinalIgnoreCase);
+        var content = response.AsSpan(endOfHead + 4);
+        var raw = headers.TryGetValue("Transfer-Encoding", out var encoding) && encoding.Contains("chunked")
+            ? Unchunk(content)
+            : Encoding.UTF8.GetString(content);
+        var contentType = headers.TryGetValue("Content-Type", out var type) ? type[0].Split(';')[0].Trim() : null;
+        return new Reply(status, contentType, raw.StartsWith('{') ? JsonDocument.Parse(raw).RootElement.Clone() : default, raw)
+        {
+            Headers = headers,
+        };
+    }
+
+    private static string Unchunk(ReadOnlySpan<byte> chunked)
+    {
+        var body = new MemoryStream();
+        while (true)
+        {
+            var endOfSize = chunked.IndexOf("\r\n"u8);
+            var size = int.Parse(chunked[..endOfSize], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            if (size == 0)
+            {
+                return Encoding.UTF8.GetString(body.ToArray());
+            }
+            body.Write(chunked.Slice(endOfSize + 2, size));
+            chunked = chunked[(endOfSize + 2 + size + 2)..];
+        }
     }
 
     /// <summary>A payment provider that does not answer until released.</summary>
