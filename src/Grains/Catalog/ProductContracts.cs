@@ -59,7 +59,7 @@ public sealed record ProductQuote(
     [property: Id(6)] ProductStatus Status);
 
 [Alias("vetrina.product")]
-public interface IProductGrain : IGrainWithStringKey
+public interface IProductGrain : IEffectTarget
 {
     [Alias("create")]
     Task<Outcome<ProductView>> CreateAsync(ProductDefinition definition);
@@ -97,7 +97,4 @@ public interface IProductGrain : IGrainWithStringKey
     /// <summary>Returns units of a cancelled or refunded order to stock; idempotent by operation id.</summary>
     [Alias("restock")]
     Task RestockAsync(string operationId, int quantity);
-
-    [OneWay, Alias("forget-operations")]
-    Task ForgetOperationsAsync(string[] operationIds);
 }

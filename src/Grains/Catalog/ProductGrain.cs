@@ -269,7 +269,7 @@ public sealed class ProductGrain(
             return Task.CompletedTask;
         }
         Sweep();
-        S.Restocks.PruneOlderThan(clock.UtcNow - AppliedOperations.Retention);
+        S.Restocks.AskSendersOfOverdue(GrainFactory, this.AsReference<IEffectTarget>(), clock.UtcNow);
         return Task.CompletedTask;
     }
 

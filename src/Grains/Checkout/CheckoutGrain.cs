@@ -132,11 +132,15 @@ public sealed class CheckoutGrain(
         }
         var orders = await Task.WhenAll(S.Orders.Select(o =>
             GrainFactory.GetGrain<IOrderGrain>(o.OrderId).PlaceAsync(o with { PaymentId = payment.PaymentId! })));
-        await Task.WhenAll(S.ProductIds.Select(p => GrainFactory.GetGrain<IProductGrain>(p).ConfirmAsync(CheckoutId)));
         S.Receipt = new CheckoutReceipt(CheckoutId, orders);
         S.Stage = CheckoutStage.Completed;
         S.PaymentToken = null;
-        await state.SaveAsync(this);
+        // The confirmations and the Completed write go together, as either may land without the other: a hold left
+        // unconfirmed is swept to ResolveAsync, which confirms it for a Completed checkout; a checkout still Paying
+        // in storage is swept through its confirmed hold (kept until the Forget below) and places and completes again.
+        await Task.WhenAll(S.ProductIds
+            .Select(p => GrainFactory.GetGrain<IProductGrain>(p).ConfirmAsync(CheckoutId))
+            .Append(state.SaveAsync(this)));
         VetrinaMetrics.CheckoutDecided(_kind, failure: null);
         foreach (var productId in S.ProductIds)
         {

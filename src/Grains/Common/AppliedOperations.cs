@@ -1,15 +1,21 @@
 namespace Vetrina.Grains.Common;
 
 /// <summary>
-/// Exactly-once for effects that other grains send: the ids of operations already applied, kept until
-/// the sender says it will never resend them (<see cref="Forget"/>) or, as a safety net, until they are old.
+/// Exactly-once for effects that other grains send from their outboxes: the ids of operations already applied, kept
+/// until the sender says it will never resend them (<see cref="Forget"/>). Ids are never dropped by age, since a
+/// sender may wake much later with an effect still in its outbox; an id still here long after it was applied
+/// (its sender's "forget" was lost, or its outbox never emptied) is asked about at its sender instead.
 /// </summary>
 [GenerateSerializer, Alias("vetrina.applied-operations")]
 public sealed class AppliedOperations
 {
-    public static readonly TimeSpan Retention = TimeSpan.FromDays(1);
+    /// <summary>How long after being applied, and then between questions, an id waits before its sender is asked.</summary>
+    public static readonly TimeSpan AskSenderAfter = TimeSpan.FromMinutes(10);
 
+    /// <summary>When each id was applied or its sender last asked.</summary>
     [Id(0)] public Dictionary<string, DateTimeOffset> Ids { get; set; } = new(StringComparer.Ordinal);
+
+    [NonSerialized] private DateTimeOffset _nextLook = DateTimeOffset.MinValue;
 
     public bool Contains(string operationId) => Ids.ContainsKey(operationId);
 
@@ -23,14 +29,47 @@ public sealed class AppliedOperations
         }
     }
 
-    public void PruneOlderThan(DateTimeOffset cutoff)
+    /// <summary>
+    /// Asks the sender of every overdue id whether it may be forgotten (<see cref="IEffectSender.ReconcileAsync"/>);
+    /// looks at most once a minute, so it is cheap to call on every apply. An operation id starts with its
+    /// sender's id and a '/'.
+    /// </summary>
+    public void AskSendersOfOverdue(IGrainFactory grains, IEffectTarget self, DateTimeOffset now)
     {
-        foreach (var (id, at) in Ids)
+        if (now < _nextLook)
         {
-            if (at < cutoff)
-            {
-                Ids.Remove(id);
-            }
+            return;
+        }
+        _nextLook = now + TimeSpan.FromMinutes(1);
+        var overdue = Ids.Where(id => id.Value <= now - AskSenderAfter).Select(id => id.Key).ToArray();
+        foreach (var id in overdue)
+        {
+            Ids[id] = now;
+        }
+        foreach (var sender in overdue.GroupBy(id => id.Split('/', 2)[0], StringComparer.Ordinal))
+        {
+            grains.GetGrain<IEffectSender>(sender.Key).ReconcileAsync(self, sender.ToArray()).Ignore();
         }
     }
+}
+
+/// <summary>A grain that applies effects sent from other grains' outboxes exactly once.</summary>
+[Alias("vetrina.effect-target")]
+public interface IEffectTarget : IGrainWithStringKey
+{
+    /// <summary>The sender will never send these operations again.</summary>
+    [OneWay, Alias("forget-operations")]
+    Task ForgetOperationsAsync(string[] operationIds);
+}
+
+/// <summary>A grain that sends effects from a durable outbox.</summary>
+[Alias("vetrina.effect-sender")]
+public interface IEffectSender : IGrainWithStringKey
+{
+    /// <summary>
+    /// A target still remembers these operations long after applying them: finish any of them still in the outbox,
+    /// then tell the target to forget them.
+    /// </summary>
+    [OneWay, Alias("reconcile")]
+    Task ReconcileAsync(IEffectTarget target, string[] operationIds);
 }

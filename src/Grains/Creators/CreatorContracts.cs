@@ -37,7 +37,7 @@ public sealed record LedgerEntry(
     [property: Id(4)] long ReversedDelta);
 
 [Alias("vetrina.creator")]
-public interface ICreatorGrain : IGrainWithStringKey
+public interface ICreatorGrain : IEffectTarget
 {
     [Alias("register")]
     Task<Outcome<CreatorView>> RegisterAsync(CreatorRegistration registration);
@@ -56,7 +56,4 @@ public interface ICreatorGrain : IGrainWithStringKey
 
     [Alias("apply")]
     Task ApplyAsync(LedgerEntry entry);
-
-    [OneWay, Alias("forget-operations")]
-    Task ForgetOperationsAsync(string[] operationIds);
 }

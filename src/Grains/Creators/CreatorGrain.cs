@@ -120,7 +120,7 @@ public sealed class CreatorGrain(
         }
         S.Ledger.Apply(entry);
         S.Applied.Record(entry.OperationId, clock.UtcNow);
-        S.Applied.PruneOlderThan(clock.UtcNow - AppliedOperations.Retention);
+        S.Applied.AskSendersOfOverdue(GrainFactory, this.AsReference<IEffectTarget>(), clock.UtcNow);
         await Commit.DurableAsync();
         VetrinaMetrics.LedgerApplied(entry.Currency, entry.PendingDelta, entry.SettledDelta, entry.ReversedDelta);
     }

@@ -51,7 +51,7 @@ public sealed record LinkSaleEntry(
     [property: Id(4)] long CommissionDelta);
 
 [Alias("vetrina.link")]
-public interface ILinkGrain : IGrainWithStringKey
+public interface ILinkGrain : IEffectTarget
 {
     [Alias("create")]
     Task<Outcome<LinkView>> CreateAsync(LinkDefinition definition);
@@ -73,7 +73,4 @@ public interface ILinkGrain : IGrainWithStringKey
 
     [Alias("apply")]
     Task ApplyAsync(LinkSaleEntry entry);
-
-    [OneWay, Alias("forget-operations")]
-    Task ForgetOperationsAsync(string[] operationIds);
 }

@@ -101,7 +101,7 @@ public sealed class LinkGrain(
         S.GmvMinor += entry.GmvDelta;
         S.CommissionMinor += entry.CommissionDelta;
         S.Applied.Record(entry.OperationId, clock.UtcNow);
-        S.Applied.PruneOlderThan(clock.UtcNow - AppliedOperations.Retention);
+        S.Applied.AskSendersOfOverdue(GrainFactory, this.AsReference<IEffectTarget>(), clock.UtcNow);
         await Commit.DurableAsync();
     }
 

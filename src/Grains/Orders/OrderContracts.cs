@@ -79,7 +79,7 @@ public sealed record OrderActor([property: Id(0)] string? BrandId)
 public sealed record RefundLine([property: Id(0)] string ProductId, [property: Id(1)] int Quantity);
 
 [Alias("vetrina.order")]
-public interface IOrderGrain : IGrainWithStringKey
+public interface IOrderGrain : IEffectSender
 {
     /// <summary>Records the order of a paid checkout and books its commission and sales; idempotent.</summary>
     [Alias("place")]
@@ -99,4 +99,8 @@ public interface IOrderGrain : IGrainWithStringKey
 
     [Alias("refund")]
     Task<Outcome<OrderView>> RefundAsync(OrderActor actor, IReadOnlyList<RefundLine> lines, bool restock);
+
+    /// <summary>The order's own follow-up to a placement: durably empties the outbox of the effects it delivered.</summary>
+    [OneWay, Alias("clear-delivered-effects")]
+    Task ClearDeliveredEffectsAsync();
 }

@@ -27,6 +27,7 @@ public sealed class OrderGrain(
 
     private bool _settlementScheduled;
     private bool _effectsRetryScheduled;
+    private OrderEffect[]? _deliveredNotCleared;
 
     private OrderState S => state.State;
     private string OrderId => this.GetPrimaryKeyString();
@@ -297,14 +298,46 @@ public sealed class OrderGrain(
         // The retry reminder exists before the effects are durable: if this grain stops right after the write,
         // the reminder brings it back to deliver them even when no request ever calls this order again.
         await state.SaveAsync(this, S.Outbox.Count > 0 && !placedAgainUntilDone ? EnsureEffectsRetryAsync : null);
-        await DeliverOutboxAsync();
+        if (!placedAgainUntilDone)
+        {
+            await DeliverOutboxAsync();
+            return;
+        }
+        // Placing is the hot path of every buy: its caller waits for the effects (a ledger read right after a buy
+        // shows the commission) but not for the write that empties the outbox, which follows as this grain's next
+        // call. Should that write be lost, the outbox only names effects already applied, which the targets still
+        // remember (they forget them only after it) and which a later delivery therefore skips.
+        if (await DeliverPendingAsync() is { } delivered)
+        {
+            _deliveredNotCleared = delivered;
+            this.AsReference<IOrderGrain>().ClearDeliveredEffectsAsync().Ignore();
+        }
+    }
+
+    public async Task ClearDeliveredEffectsAsync()
+    {
+        var delivered = _deliveredNotCleared;
+        _deliveredNotCleared = null;
+        if (delivered is not null && delivered.Any(S.Outbox.Contains))
+        {
+            await ClearAsync(delivered);
+        }
     }
 
     private async Task DeliverOutboxAsync()
     {
+        if (await DeliverPendingAsync() is { } delivered)
+        {
+            await ClearAsync(delivered);
+        }
+    }
+
+    /// <summary>Delivers every effect in the outbox; on failure arms the retry reminder and answers null.</summary>
+    private async Task<OrderEffect[]?> DeliverPendingAsync()
+    {
         if (S.Outbox.Count == 0)
         {
-            return;
+            return null;
         }
         var effects = S.Outbox.ToArray();
         try
@@ -315,23 +348,42 @@ public sealed class OrderGrain(
         {
             logger.EffectsDeferred(exception, OrderId);
             await EnsureEffectsRetryAsync();
-            return;
+            return null;
         }
-        S.Outbox.RemoveAll(e => effects.Contains(e));
+        return effects;
+    }
+
+    private async Task ClearAsync(OrderEffect[] delivered)
+    {
+        S.Outbox.RemoveAll(e => delivered.Contains(e));
         await state.SaveAsync(this);
         // Only now, with the outbox durably empty, may the targets drop what they remember of these operations.
-        foreach (var target in effects.GroupBy(e => (e.Kind, e.TargetId)))
+        foreach (var target in delivered.GroupBy(e => (e.Kind, e.TargetId)))
         {
-            var ids = target.Select(e => e.OperationId).ToArray();
-            switch (target.Key.Kind)
-            {
-                case OrderEffectKind.CreatorLedger: GrainFactory.GetGrain<ICreatorGrain>(target.Key.TargetId).ForgetOperationsAsync(ids).Ignore(); break;
-                case OrderEffectKind.LinkSales: GrainFactory.GetGrain<ILinkGrain>(target.Key.TargetId).ForgetOperationsAsync(ids).Ignore(); break;
-                case OrderEffectKind.BrandSales: GrainFactory.GetGrain<IBrandSalesGrain>(target.Key.TargetId).ForgetOperationsAsync(ids).Ignore(); break;
-                case OrderEffectKind.Restock: GrainFactory.GetGrain<IProductGrain>(target.Key.TargetId).ForgetOperationsAsync(ids).Ignore(); break;
-            }
+            Target(target.Key.Kind, target.Key.TargetId)?.ForgetOperationsAsync(target.Select(e => e.OperationId).ToArray()).Ignore();
         }
     }
+
+    public async Task ReconcileAsync(IEffectTarget target, string[] operationIds)
+    {
+        if (S.Outbox.Any(e => operationIds.Contains(e.OperationId, StringComparer.Ordinal)))
+        {
+            // Still in the outbox: deliver (the target skips what it applied) and empty it, which sends the forget.
+            await DeliverOutboxAsync();
+            return;
+        }
+        // Emptied long ago: only the forget was lost.
+        target.ForgetOperationsAsync(operationIds).Ignore();
+    }
+
+    private IEffectTarget? Target(OrderEffectKind kind, string targetId) => kind switch
+    {
+        OrderEffectKind.CreatorLedger => GrainFactory.GetGrain<ICreatorGrain>(targetId),
+        OrderEffectKind.LinkSales => GrainFactory.GetGrain<ILinkGrain>(targetId),
+        OrderEffectKind.BrandSales => GrainFactory.GetGrain<IBrandSalesGrain>(targetId),
+        OrderEffectKind.Restock => GrainFactory.GetGrain<IProductGrain>(targetId),
+        _ => null,
+    };
 
     private Task DeliverAsync(OrderEffect effect) => effect.Kind switch
     {

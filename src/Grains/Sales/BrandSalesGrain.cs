@@ -65,7 +65,7 @@ public sealed class BrandSalesGrain(
             };
         }
         s.Applied.Record(entry.OperationId, clock.UtcNow);
-        s.Applied.PruneOlderThan(clock.UtcNow - AppliedOperations.Retention);
+        s.Applied.AskSendersOfOverdue(GrainFactory, this.AsReference<IEffectTarget>(), clock.UtcNow);
         await Commit.DurableAsync();
     }
 

@@ -1,3 +1,5 @@
+using Vetrina.Grains.Common;
+
 namespace Vetrina.Grains.Sales;
 
 [GenerateSerializer, Immutable, Alias("vetrina.product-sales")]
@@ -28,13 +30,10 @@ public sealed record SalesEntry(
 
 /// <summary>A brand's sales, net of cancellations and refunds, kept up to date by its orders.</summary>
 [Alias("vetrina.brand-sales")]
-public interface IBrandSalesGrain : IGrainWithStringKey
+public interface IBrandSalesGrain : IEffectTarget
 {
     [Alias("apply")]
     Task ApplyAsync(SalesEntry entry);
-
-    [OneWay, Alias("forget-operations")]
-    Task ForgetOperationsAsync(string[] operationIds);
 
     [AlwaysInterleave, Alias("report")]
     Task<SalesReport> GetReportAsync();

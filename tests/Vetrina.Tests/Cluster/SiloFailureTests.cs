@@ -58,6 +58,9 @@ public sealed class SiloFailureTests(ITestOutputHelper output) : IAsyncLifetime
             {
                 if (i == Buys / 3)
                 {
+                    // Killed while it serves some of the load, so that the kill really breaks calls in flight.
+                    await Eventually.HoldsAsync(() => Task.FromResult(api.InFlightTo(victim.Address)), n => n >= 3, TimeSpan.FromSeconds(30),
+                        because: "requests of the load are in flight on the silo about to be killed");
                     victim.Kill();
                     killed.SetResult();
                 }

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Vetrina.Grains.Catalog;
+using Vetrina.Grains.Checkout;
+using Vetrina.Grains.Common;
 using Vetrina.Grains.Orders;
 
 namespace Vetrina.Tests.Durability;
@@ -62,6 +64,35 @@ public sealed class InterruptedWriteTests : IAsyncLifetime
         await Eventually.HoldsAsync(() => _api.ProductAsync(product), p => p.GetProperty("available").GetInt32() == 10, Deadline,
             because: "the outbox of the written cancellation is delivered by its reminder");
         Assert.Equal((0L, 0L, 0L, 300L), await Eventually.HoldsAsync(() => _api.EarningsAsync(creator.Id, "EUR"), e => e.Reversed == 300, Deadline));
+    }
+
+    [Fact]
+    public async Task An_order_whose_outbox_was_never_emptied_does_not_pay_commission_twice_when_it_wakes_days_later()
+    {
+        var brand = await _api.CreateBrandAsync(defaultCommissionBps: 1000);
+        var creator = await _api.CreateCreatorAsync();
+        var code = await _api.CreateLinkAsync(creator, await _api.CreateProductAsync(brand, priceMinor: 1000, stock: 10));
+        var orderId = Identifiers.Derived(IdPrefixes.Order, CheckoutIds.For("late-waker", "late-1"), brand.Id);
+        var order = _grains.GetGrain<IOrderGrain>(orderId).GetGrainId();
+
+        // The placement is stored and its effects delivered; the write that empties the outbox is lost, as in a
+        // crash just after the answer. Storage keeps an outbox of effects that were applied.
+        _faults.LoseWrite(order, writesLetThrough: 1);
+        Assert.Equal(orderId, (await _api.BuyAsync(code, "late-waker", idempotencyKey: "late-1")).Expect(HttpStatusCode.Created).Str("orderId"));
+        await Eventually.HoldsAsync(() => Task.FromResult(_faults.WasLost(order)), lost => lost, Deadline, because: "the outbox clear follows the answer");
+        Assert.Equal((100L, 0L, 0L, 0L), await _api.EarningsAsync(creator.Id, "EUR"));
+
+        // Days later the creator earns again (which is when it looks at what it still remembers), and the old
+        // order wakes: its stored outbox still names the first commission.
+        _clock.Advance(TimeSpan.FromDays(3));
+        (await _api.BuyAsync(code, "another-shopper")).Expect(HttpStatusCode.Created);
+        (await _api.GetAsync($"/api/orders/{orderId}", brand.Key)).Expect(HttpStatusCode.OK);
+        _clock.Advance(TimeSpan.FromDays(3));
+        (await _api.BuyAsync(code, "a-third-shopper")).Expect(HttpStatusCode.Created);
+
+        Assert.Equal((300L, 0L, 0L, 0L), await _api.EarningsAsync(creator.Id, "EUR"));
+        var stats = (await _api.GetAsync($"/api/links/{code}/stats", creator.Key)).Expect(HttpStatusCode.OK);
+        Assert.Equal((3L, 300L), (stats.Number("orders"), stats.Number("commissionMinor")));
     }
 
     [Fact]

@@ -6,17 +6,44 @@ using Vetrina.Grains.Common;
 namespace Vetrina.Tests.Infrastructure;
 
 /// <summary>
-/// Lets a test interrupt a grain right after a state write: the next write of a chosen grain is stored, then the
-/// grain gets an error instead of the acknowledgement. Whatever the grain meant to do after that write does not
-/// happen, as when its silo dies at that moment, while the written state is durable.
+/// Lets a test interrupt a grain around a state write, as when its silo dies at that moment:
+/// <see cref="InterruptAfterNextWrite"/> stores the next write of a chosen grain, then gives the grain an error
+/// instead of the acknowledgement (the write is durable, what the grain meant to do after it does not happen);
+/// <see cref="LoseWrite"/> lets some writes through and then refuses one without storing it (the write is lost).
 /// </summary>
 public sealed class StorageFaults
 {
     private readonly ConcurrentDictionary<GrainId, byte> _armed = new();
+    private readonly ConcurrentDictionary<GrainId, int> _lostAfter = new();
+    private readonly ConcurrentDictionary<GrainId, byte> _lost = new();
 
     public void InterruptAfterNextWrite(GrainId grain) => _armed[grain] = 0;
 
+    /// <summary>The grain's next <paramref name="writesLetThrough"/> writes are stored; the one after is not.</summary>
+    public void LoseWrite(GrainId grain, int writesLetThrough) => _lostAfter[grain] = writesLetThrough;
+
+    /// <summary>Whether a write armed by <see cref="LoseWrite"/> was refused.</summary>
+    public bool WasLost(GrainId grain) => _lost.ContainsKey(grain);
+
     private bool Fire(GrainId grain) => _armed.TryRemove(grain, out _);
+
+    private bool Lose(GrainId grain)
+    {
+        while (_lostAfter.TryGetValue(grain, out var left))
+        {
+            if (left == 0)
+            {
+                _lostAfter.TryRemove(grain, out _);
+                _lost[grain] = 0;
+                return true;
+            }
+            if (_lostAfter.TryUpdate(grain, left - 1, left))
+            {
+                return false;
+            }
+        }
+        return false;
+    }
 
     /// <summary>Puts the fault switch in front of the engine's grain storage.</summary>
     internal void Install(IServiceCollection services)
@@ -34,6 +61,10 @@ public sealed class StorageFaults
 
         public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
         {
+            if (faults.Lose(grainId))
+            {
+                throw new OrleansException($"Injected fault: the write of {grainId} was lost.");
+            }
             await inner.WriteStateAsync(stateName, grainId, grainState);
             if (faults.Fire(grainId))
             {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -36,11 +37,23 @@ public sealed record Party(string Id, string Key);
 /// Speaks Vetrina's HTTP contract; every call goes over a real socket. Given <paramref name="spread"/>, each request
 /// goes to the address it picks (one silo of a cluster after another).
 /// </summary>
-public sealed class VetrinaClient(Uri address, string platformKey, Func<Uri>? spread = null) : IDisposable
+public sealed class VetrinaClient : IDisposable
 {
-    private readonly HttpClient _http = new(Handler(spread)) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+    private readonly SpreadingHandler? _spreading;
+    private readonly HttpClient _http;
 
-    public string PlatformKey { get; } = platformKey;
+    public VetrinaClient(Uri address, string platformKey, Func<Uri>? spread = null)
+    {
+        var sockets = new SocketsHttpHandler { MaxConnectionsPerServer = 256 };
+        _spreading = spread is null ? null : new SpreadingHandler(spread) { InnerHandler = sockets };
+        _http = new HttpClient(_spreading ?? (HttpMessageHandler)sockets) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+        PlatformKey = platformKey;
+    }
+
+    public string PlatformKey { get; }
+
+    /// <summary>Requests sent to <paramref name="address"/> (picked by the spread) that have no answer yet.</summary>
+    public int InFlightTo(Uri address) => _spreading?.InFlightTo(address) ?? 0;
 
     public async Task<Reply> SendAsync(HttpMethod method, string path, object? body = null, string? key = "platform",
         string? idempotencyKey = null, string? rawBody = null, string contentType = "application/json")
@@ -134,19 +147,25 @@ public sealed class VetrinaClient(Uri address, string platformKey, Func<Uri>? sp
 
     public void Dispose() => _http.Dispose();
 
-    private static HttpMessageHandler Handler(Func<Uri>? spread)
-    {
-        var sockets = new SocketsHttpHandler { MaxConnectionsPerServer = 256 };
-        return spread is null ? sockets : new SpreadingHandler(spread) { InnerHandler = sockets };
-    }
-
     private sealed class SpreadingHandler(Func<Uri> pick) : DelegatingHandler
     {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        private readonly ConcurrentDictionary<Uri, int> _inFlight = new();
+
+        public int InFlightTo(Uri address) => _inFlight.GetValueOrDefault(address);
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             var target = pick();
             request.RequestUri = new UriBuilder(request.RequestUri!) { Host = target.Host, Port = target.Port }.Uri;
-            return base.SendAsync(request, cancellationToken);
+            _inFlight.AddOrUpdate(target, 1, (_, n) => n + 1);
+            try
+            {
+                return await base.SendAsync(request, cancellationToken);
+            }
+            finally
+            {
+                _inFlight.AddOrUpdate(target, 0, (_, n) => n - 1);
+            }
         }
     }
 }
