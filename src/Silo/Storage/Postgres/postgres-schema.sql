@@ -181,6 +181,11 @@ CREATE UNIQUE INDEX IF NOT EXISTS ux_orleansstorage_grainkey ON orleansstorage
     (grainidextensionstring IS NULL), coalesce(grainidextensionstring, '')
 );
 
+-- Every lookup of one grain's row goes through this index. The unique index above cannot serve it: Orleans
+-- sends string keys (all of Vetrina's) as N0 = N1 = 0 with the key in the extension, so its usable prefix
+-- matches every grain of a type, and a read would scan them all (linear in the number of orders).
+CREATE INDEX IF NOT EXISTS ix_orleansstorage_grainhash ON orleansstorage (grainidhash, graintypehash);
+
 -- NewGrainStateVersion: 1 for a first write, old + 1 after; no row on conflict (the row exists but
 -- the caller's version is NULL or stale, or the row is gone but the caller still holds a version).
 INSERT INTO orleansquery (querykey, querytext) VALUES ('WriteToStorageKey', $q$
@@ -191,7 +196,8 @@ SELECT @GrainIdHash, @GrainIdN0, @GrainIdN1, @GrainTypeHash, @GrainTypeString, @
        @ServiceId, @PayloadBinary, now(), 1
 WHERE @GrainStateVersion::integer IS NULL
    OR EXISTS (SELECT 1 FROM orleansstorage
-              WHERE serviceid = @ServiceId AND graintypestring = @GrainTypeString
+              WHERE grainidhash = @GrainIdHash AND graintypehash = @GrainTypeHash
+                AND serviceid = @ServiceId AND graintypestring = @GrainTypeString
                 AND grainidn0 = @GrainIdN0 AND grainidn1 = @GrainIdN1
                 AND grainidextensionstring IS NOT DISTINCT FROM @GrainIdExtensionString)
 ON CONFLICT (serviceid, graintypestring, grainidn0, grainidn1,
@@ -206,7 +212,8 @@ $q$) ON CONFLICT (querykey) DO UPDATE SET querytext = excluded.querytext;
 INSERT INTO orleansquery (querykey, querytext) VALUES ('ReadFromStorageKey', $q$
 SELECT payloadbinary AS PayloadBinary, version AS Version
 FROM orleansstorage
-WHERE serviceid = @ServiceId AND graintypestring = @GrainTypeString
+WHERE grainidhash = @GrainIdHash AND graintypehash = @GrainTypeHash
+  AND serviceid = @ServiceId AND graintypestring = @GrainTypeString
   AND grainidn0 = @GrainIdN0 AND grainidn1 = @GrainIdN1
   AND grainidextensionstring IS NOT DISTINCT FROM @GrainIdExtensionString;
 $q$) ON CONFLICT (querykey) DO UPDATE SET querytext = excluded.querytext;
@@ -215,7 +222,8 @@ $q$) ON CONFLICT (querykey) DO UPDATE SET querytext = excluded.querytext;
 INSERT INTO orleansquery (querykey, querytext) VALUES ('ClearStorageKey', $q$
 UPDATE orleansstorage
 SET payloadbinary = NULL, modifiedon = now(), version = version + 1
-WHERE serviceid = @ServiceId AND graintypestring = @GrainTypeString
+WHERE grainidhash = @GrainIdHash AND graintypehash = @GrainTypeHash
+  AND serviceid = @ServiceId AND graintypestring = @GrainTypeString
   AND grainidn0 = @GrainIdN0 AND grainidn1 = @GrainIdN1
   AND grainidextensionstring IS NOT DISTINCT FROM @GrainIdExtensionString
   AND version = @GrainStateVersion::integer
@@ -225,7 +233,8 @@ $q$) ON CONFLICT (querykey) DO UPDATE SET querytext = excluded.querytext;
 -- Only with DeleteStateOnClear: Orleans expects "deleted version + 1"; no row means conflict.
 INSERT INTO orleansquery (querykey, querytext) VALUES ('DeleteStorageKey', $q$
 DELETE FROM orleansstorage
-WHERE serviceid = @ServiceId AND graintypestring = @GrainTypeString
+WHERE grainidhash = @GrainIdHash AND graintypehash = @GrainTypeHash
+  AND serviceid = @ServiceId AND graintypestring = @GrainTypeString
   AND grainidn0 = @GrainIdN0 AND grainidn1 = @GrainIdN1
   AND grainidextensionstring IS NOT DISTINCT FROM @GrainIdExtensionString
   AND version = @GrainStateVersion::integer

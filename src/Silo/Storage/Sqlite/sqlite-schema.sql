@@ -55,6 +55,11 @@ CREATE UNIQUE INDEX IF NOT EXISTS UX_OrleansStorage_GrainKey ON OrleansStorage
     GrainIdExtensionString IS NULL, IFNULL(GrainIdExtensionString, '')
 );
 
+-- Every lookup of one grain's row goes through this index. The unique index above cannot serve it: Orleans
+-- sends string keys (all of Vetrina's) as N0 = N1 = 0 with the key in the extension, so its usable prefix
+-- matches every grain of a type, and a read would scan them all (linear in the number of orders).
+CREATE INDEX IF NOT EXISTS IX_OrleansStorage_GrainHash ON OrleansStorage (GrainIdHash, GrainTypeHash);
+
 -- Returns NewGrainStateVersion (1 for a first write, old + 1 after), or no row on conflict:
 -- the row exists but @GrainStateVersion is NULL or stale, or the row is gone but the caller
 -- still holds a version. Inserting is attempted only to reach the ON CONFLICT update path.
@@ -67,7 +72,8 @@ SELECT
     @ServiceId, @PayloadBinary, strftime(''%Y-%m-%dT%H:%M:%fZ'', ''now''), 1
 WHERE @GrainStateVersion IS NULL
    OR EXISTS (SELECT 1 FROM OrleansStorage
-              WHERE ServiceId = @ServiceId
+              WHERE GrainIdHash = @GrainIdHash AND GrainTypeHash = @GrainTypeHash
+                AND ServiceId = @ServiceId
                 AND GrainTypeString = @GrainTypeString
                 AND GrainIdN0 = @GrainIdN0 AND GrainIdN1 = @GrainIdN1
                 AND GrainIdExtensionString IS @GrainIdExtensionString)
@@ -85,7 +91,8 @@ RETURNING Version AS NewGrainStateVersion;
 INSERT OR REPLACE INTO OrleansQuery (QueryKey, QueryText) VALUES ('ReadFromStorageKey', '
 SELECT PayloadBinary, Version
 FROM OrleansStorage
-WHERE ServiceId = @ServiceId
+WHERE GrainIdHash = @GrainIdHash AND GrainTypeHash = @GrainTypeHash
+  AND ServiceId = @ServiceId
   AND GrainTypeString = @GrainTypeString
   AND GrainIdN0 = @GrainIdN0 AND GrainIdN1 = @GrainIdN1
   AND GrainIdExtensionString IS @GrainIdExtensionString
@@ -99,7 +106,8 @@ UPDATE OrleansStorage
 SET PayloadBinary = NULL,
     ModifiedOn    = strftime(''%Y-%m-%dT%H:%M:%fZ'', ''now''),
     Version       = Version + 1
-WHERE ServiceId = @ServiceId
+WHERE GrainIdHash = @GrainIdHash AND GrainTypeHash = @GrainTypeHash
+  AND ServiceId = @ServiceId
   AND GrainTypeString = @GrainTypeString
   AND GrainIdN0 = @GrainIdN0 AND GrainIdN1 = @GrainIdN1
   AND GrainIdExtensionString IS @GrainIdExtensionString
@@ -111,7 +119,8 @@ RETURNING Version AS NewGrainStateVersion;
 -- "deleted version + 1" so the result differs from the caller's ETag; no row means conflict.
 INSERT OR REPLACE INTO OrleansQuery (QueryKey, QueryText) VALUES ('DeleteStorageKey', '
 DELETE FROM OrleansStorage
-WHERE ServiceId = @ServiceId
+WHERE GrainIdHash = @GrainIdHash AND GrainTypeHash = @GrainTypeHash
+  AND ServiceId = @ServiceId
   AND GrainTypeString = @GrainTypeString
   AND GrainIdN0 = @GrainIdN0 AND GrainIdN1 = @GrainIdN1
   AND GrainIdExtensionString IS @GrainIdExtensionString
