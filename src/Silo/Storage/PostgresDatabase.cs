@@ -8,6 +8,29 @@ public static class PostgresDatabase
 {
     private const string SchemaResource = "Vetrina.Silo.Storage.Postgres.postgres-schema.sql";
 
+    /// <summary>
+    /// The operator's connection string with what suits Orleans' storage, unless it says otherwise: a handful of
+    /// statements run all the time, so Npgsql prepares them on the server once per connection (Max Auto Prepare),
+    /// and as none of them changes session state, a pooled connection is handed back without a reset
+    /// (No Reset On Close). Together they more than halved PostgreSQL's CPU per durable buy in the benchmark.
+    /// </summary>
+    public static string WithEngineDefaults(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!Mentions(builder, "Max Auto Prepare", "MaxAutoPrepare"))
+        {
+            builder.MaxAutoPrepare = 32;
+        }
+        if (!Mentions(builder, "No Reset On Close", "NoResetOnClose"))
+        {
+            builder.NoResetOnClose = true;
+        }
+        return builder.ConnectionString;
+    }
+
+    private static bool Mentions(NpgsqlConnectionStringBuilder builder, params string[] keywords) =>
+        keywords.Any(keyword => builder.Keys.Cast<string>().Contains(keyword, StringComparer.OrdinalIgnoreCase));
+
     public static void Prepare(string connectionString)
     {
         using var connection = new NpgsqlConnection(connectionString);

@@ -33,8 +33,8 @@ public static class StorageSetup
                 UseAdoNet(silo, SqliteInvariant, SqliteDatabase.Prepare(settings.SqlitePath));
                 break;
             case StorageKind.Postgres:
-                var connectionString = settings.PostgresConnectionString
-                    ?? throw new InvalidOperationException("Vetrina:PostgresConnectionString is required when Vetrina:Storage is 'postgres'.");
+                var connectionString = PostgresDatabase.WithEngineDefaults(settings.PostgresConnectionString
+                    ?? throw new InvalidOperationException("Vetrina:PostgresConnectionString is required when Vetrina:Storage is 'postgres'."));
                 PostgresDatabase.Prepare(connectionString);
                 silo.Configure<EndpointOptions>(o =>
                 {

@@ -22,6 +22,16 @@ public sealed class PostgresSchemaTests
         await PostgresDatabase.PingAsync(connectionString, CancellationToken.None);
     }
 
+    [Fact]
+    public void The_engine_prepares_its_statements_and_skips_connection_resets_unless_the_operator_says_otherwise()
+    {
+        var tuned = new NpgsqlConnectionStringBuilder(PostgresDatabase.WithEngineDefaults("Host=127.0.0.1;Username=vetrina;Database=shop"));
+        Assert.Equal((32, true, "shop"), (tuned.MaxAutoPrepare, tuned.NoResetOnClose, tuned.Database));
+
+        var operators = new NpgsqlConnectionStringBuilder(PostgresDatabase.WithEngineDefaults("Host=127.0.0.1;Max Auto Prepare=0;NoResetOnClose=false"));
+        Assert.Equal((0, false), (operators.MaxAutoPrepare, operators.NoResetOnClose));
+    }
+
     private static async Task<Dictionary<string, string>> QueriesAsync(string connectionString)
     {
         await using var connection = new NpgsqlConnection(connectionString);
