@@ -43,6 +43,7 @@ public static class VetrinaApi
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseKnownBodyEncodings();
+        app.UseKeyLookupLimit();
         app.UseAuthentication();
         // After authentication, so a key has its own bucket; before authorization, so refused keys spend their address's.
         app.UseRateLimiter();

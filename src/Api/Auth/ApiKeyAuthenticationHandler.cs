@@ -30,6 +30,7 @@ public sealed class ApiKeyAuthenticationHandler(
 {
     public const string SchemeName = "ApiKey";
     private const string Prefix = "Bearer ";
+    private const int MaxKeyLength = 200;
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -38,16 +39,15 @@ public sealed class ApiKeyAuthenticationHandler(
         {
             return AuthenticateResult.NoResult();
         }
-        if (headers.Count > 1 || headers[0] is not { } header || !header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase))
+        if (BearerKey(Request) is not { } key)
         {
             return AuthenticateResult.Fail("Expected one 'Authorization: Bearer <key>' header.");
         }
-        var key = header[Prefix.Length..].Trim();
-        if (key.Length is 0 or > 200)
+        if (key.Length is 0 or > MaxKeyLength)
         {
             return AuthenticateResult.Fail("Unknown key.");
         }
-        if (IsPlatformKey(key))
+        if (IsPlatformKey(key, Options.PlatformKey))
         {
             return Success(Callers.Platform, Callers.Platform);
         }
@@ -55,6 +55,10 @@ public sealed class ApiKeyAuthenticationHandler(
         if (verified.Find(hash) is { } known)
         {
             return Success(known.Role, known.OwnerId);
+        }
+        if (Context.Items.ContainsKey(KeyLookupLimit.NotLookedUp))
+        {
+            return AuthenticateResult.Fail("Brand and creator keys are not used on this route.");
         }
         var owner = ApiKeys.OwnerOf(key);
         var role = owner switch
@@ -71,9 +75,33 @@ public sealed class ApiKeyAuthenticationHandler(
         return Success(role, owner!);
     }
 
-    private bool IsPlatformKey(string key) =>
-        Options.PlatformKey.Length > 0 &&
-        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(Options.PlatformKey));
+    /// <summary>
+    /// Whether authenticating this request would ask a grain: it carries a well-formed brand or creator key that this
+    /// process has not verified yet (see <see cref="KeyLookupLimit"/>).
+    /// </summary>
+    public static bool NeedsLookup(HttpRequest request, string platformKey, VerifiedKeys verified)
+    {
+        if (BearerKey(request) is not { Length: > 0 and <= MaxKeyLength } key || IsPlatformKey(key, platformKey))
+        {
+            return false;
+        }
+        var owner = ApiKeys.OwnerOf(key);
+        return (Identifiers.IsWellFormed(owner, IdPrefixes.Brand) || Identifiers.IsWellFormed(owner, IdPrefixes.Creator))
+            && verified.Find(ApiKeys.Hash(key)) is null;
+    }
+
+    /// <summary>The key of the request's one <c>Authorization: Bearer</c> header, or null.</summary>
+    private static string? BearerKey(HttpRequest request)
+    {
+        var headers = request.Headers.Authorization;
+        return headers.Count == 1 && headers[0] is { } header && header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase)
+            ? header[Prefix.Length..].Trim()
+            : null;
+    }
+
+    private static bool IsPlatformKey(string key, string platformKey) =>
+        platformKey.Length > 0 &&
+        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(platformKey));
 
     private static AuthenticateResult Success(string role, string ownerId)
     {

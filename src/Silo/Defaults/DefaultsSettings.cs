@@ -57,6 +57,12 @@ public sealed class RateLimitSettings
 
     /// <summary>Per client IP address, for requests without a key or with one that is not valid.</summary>
     public RateLimit Anonymous { get; set; } = new() { PermitsPerSecond = 10_000, Burst = 20_000 };
+
+    /// <summary>
+    /// Per client IP address, checks of brand and creator keys this process has not verified yet (each asks a grain,
+    /// which may read storage); checked keys are remembered and no longer count. Spent: 429 before authentication.
+    /// </summary>
+    public RateLimit KeyLookups { get; set; } = new() { PermitsPerSecond = 100, Burst = 1_000 };
 }
 
 public sealed class RateLimit

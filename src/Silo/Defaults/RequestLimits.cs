@@ -32,6 +32,10 @@ public static partial class RequestLimits
             o.OnRejected = OnRejectedAsync;
             o.AddPolicy(Limits.PerCaller, context => Partition(context, settings.RateLimits));
         });
+        var lookups = settings.RateLimits.KeyLookups;
+        builder.Services.Configure<KeyLookupLimitOptions>(o => o.PerAddress = settings.RateLimits.Enabled
+            ? PartitionedRateLimiter.Create<string, string>(address => RateLimitPartition.GetTokenBucketLimiter(address, _ => Bucket(lookups)))
+            : null);
         return builder;
     }
 
@@ -130,7 +134,7 @@ public static partial class RequestLimits
     private static void Validate(VetrinaSettings settings)
     {
         var limits = settings.RateLimits;
-        foreach (var (name, limit) in new[] { ("Platform", limits.Platform), ("Brand", limits.Brand), ("Creator", limits.Creator), ("Anonymous", limits.Anonymous) })
+        foreach (var (name, limit) in new[] { ("Platform", limits.Platform), ("Brand", limits.Brand), ("Creator", limits.Creator), ("Anonymous", limits.Anonymous), ("KeyLookups", limits.KeyLookups) })
         {
             if (limit.PermitsPerSecond <= 0 || limit.Burst < 1)
             {

@@ -97,6 +97,40 @@ public sealed class RequestLimitTests
     }
 
     [Fact]
+    public async Task Unknown_keys_from_one_address_are_checked_only_up_to_the_lookup_limit_and_then_refused_429_before_authentication()
+    {
+        await using var server = await VetrinaServer.StartAsync(settings: new Dictionary<string, string>
+        {
+            ["Vetrina:RateLimits:KeyLookups:Burst"] = "5",
+            ["Vetrina:RateLimits:KeyLookups:PermitsPerSecond"] = "0.001",
+        });
+        var api = server.Api;
+        var brand = await api.CreateBrandAsync();
+        var creator = await api.CreateCreatorAsync();
+        // Each party's first request checks its key (2 of 5 lookups); from then on the key is known and never counts.
+        await api.CreateProductAsync(brand);
+        (await api.GetAsync($"/api/creators/{creator.Id}/earnings", creator.Key)).Expect(HttpStatusCode.OK);
+
+        var answers = new List<Reply>();
+        for (var i = 0; i < 10; i++)
+        {
+            var owner = (i % 2 == 0 ? "c_" : "b_") + Guid.NewGuid().ToString("N")[..(creator.Id.Length - 2)];
+            answers.Add(await api.GetAsync($"/api/creators/{creator.Id}/earnings", key: owner + ".guessed-secret"));
+        }
+
+        Assert.All(answers.Take(3), reply => AssertProblem(reply, HttpStatusCode.Unauthorized));
+        Assert.All(answers.Skip(3), reply =>
+        {
+            AssertProblem(reply, HttpStatusCode.TooManyRequests);
+            Assert.True(RetryAfterSeconds(reply) >= 1);
+        });
+        // Known keys go on; a made-up key where the caller does not matter is not looked up at all.
+        await api.CreateProductAsync(brand);
+        (await api.GetAsync($"/api/creators/{creator.Id}/earnings", creator.Key)).Expect(HttpStatusCode.OK);
+        (await api.GetAsync("/health/live", key: "b_0000000000000000000000.guessed-secret")).Expect(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task A_body_over_the_limit_answers_413_problem_json_with_or_without_Content_Length_and_changes_nothing()
     {
         await using var server = await VetrinaServer.StartAsync(settings: new Dictionary<string, string>

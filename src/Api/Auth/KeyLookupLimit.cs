@@ -1,0 +1,63 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace Vetrina.Api.Auth;
+
+/// <summary>The host's limit on checks of unknown brand and creator keys, per client address (none when null).</summary>
+public sealed class KeyLookupLimitOptions
+{
+    public PartitionedRateLimiter<string>? PerAddress { get; set; }
+}
+
+/// <summary>
+/// A brand or creator key that this process has not verified yet costs a grain call, and a storage read, to check.
+/// Those checks are limited per client address before authentication runs, so a flood of made-up keys is answered 429
+/// without reaching a grain; verified keys and the platform key never count. Where the caller does not matter (health,
+/// the OpenAPI document, unknown paths: no access rule and no per-key bucket) such keys are not checked at all.
+/// </summary>
+public static class KeyLookupLimit
+{
+    /// <summary>Set on a request whose brand or creator key the authentication handler must not look up.</summary>
+    public const string NotLookedUp = "vetrina.key-not-looked-up";
+
+    public static IApplicationBuilder UseKeyLookupLimit(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    {
+        var platformKey = context.RequestServices.GetRequiredService<IOptionsMonitor<ApiKeyOptions>>().Get(ApiKeyAuthenticationHandler.SchemeName).PlatformKey;
+        if (!ApiKeyAuthenticationHandler.NeedsLookup(context.Request, platformKey, context.RequestServices.GetRequiredService<VerifiedKeys>()))
+        {
+            await next(context);
+            return;
+        }
+        var metadata = context.GetEndpoint()?.Metadata;
+        if (metadata?.GetMetadata<EnableRateLimitingAttribute>() is null && metadata?.GetMetadata<IAuthorizeData>() is null)
+        {
+            // Who calls does not matter here: no access rule and no per-key bucket.
+            context.Items[NotLookedUp] = true;
+            await next(context);
+            return;
+        }
+        var limiter = context.RequestServices.GetRequiredService<IOptions<KeyLookupLimitOptions>>().Value.PerAddress;
+        using var lease = limiter?.AttemptAcquire(context.Connection.RemoteIpAddress?.ToString() ?? "");
+        if (lease is null || lease.IsAcquired)
+        {
+            await next(context);
+            return;
+        }
+        var seconds = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)) : 1;
+        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails =
+            {
+                Status = StatusCodes.Status429TooManyRequests,
+                Title = "Too many requests",
+                Detail = $"This client address sent more unknown keys than it may have checked. Retry after {seconds} s.",
+            },
+        });
+    });
+}
