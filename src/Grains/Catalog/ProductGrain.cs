@@ -212,6 +212,7 @@ public sealed class ProductGrain(
             return;
         }
         S.Restocks.Record(operationId, clock.UtcNow);
+        S.Restocks.AskSendersOfOverdue(GrainFactory, this.AsReference<IEffectTarget>(), clock.UtcNow);
         S.Sold -= quantity;
         S.Available += quantity;
         await Commit.DurableAsync();

@@ -82,10 +82,12 @@ public sealed class InterruptedWriteTests : IAsyncLifetime
         await Eventually.HoldsAsync(() => Task.FromResult(_faults.WasLost(order)), lost => lost, Deadline, because: "the outbox clear follows the answer");
         Assert.Equal((100L, 0L, 0L, 0L), await _api.EarningsAsync(creator.Id, "EUR"));
 
-        // Days later the creator earns again (which is when it looks at what it still remembers), and the old
-        // order wakes: its stored outbox still names the first commission.
+        // Days later the creator earns again, which is when it looks at what it still remembers: it asks the old
+        // order, which wakes with its stored outbox still naming the first commission, and empties it.
         _clock.Advance(TimeSpan.FromDays(3));
         (await _api.BuyAsync(code, "another-shopper")).Expect(HttpStatusCode.Created);
+        await Eventually.HoldsAsync(() => Task.FromResult(_faults.StoredWrites(order)), writes => writes == 2, Deadline,
+            because: "the targets' question wakes the order and its outbox is written empty");
         (await _api.GetAsync($"/api/orders/{orderId}", brand.Key)).Expect(HttpStatusCode.OK);
         _clock.Advance(TimeSpan.FromDays(3));
         (await _api.BuyAsync(code, "a-third-shopper")).Expect(HttpStatusCode.Created);

@@ -16,6 +16,7 @@ public sealed class StorageFaults
     private readonly ConcurrentDictionary<GrainId, byte> _armed = new();
     private readonly ConcurrentDictionary<GrainId, int> _lostAfter = new();
     private readonly ConcurrentDictionary<GrainId, byte> _lost = new();
+    private readonly ConcurrentDictionary<GrainId, int> _stored = new();
 
     public void InterruptAfterNextWrite(GrainId grain) => _armed[grain] = 0;
 
@@ -24,6 +25,9 @@ public sealed class StorageFaults
 
     /// <summary>Whether a write armed by <see cref="LoseWrite"/> was refused.</summary>
     public bool WasLost(GrainId grain) => _lost.ContainsKey(grain);
+
+    /// <summary>How many writes of the grain storage has accepted.</summary>
+    public int StoredWrites(GrainId grain) => _stored.GetValueOrDefault(grain);
 
     private bool Fire(GrainId grain) => _armed.TryRemove(grain, out _);
 
@@ -66,6 +70,7 @@ public sealed class StorageFaults
                 throw new OrleansException($"Injected fault: the write of {grainId} was lost.");
             }
             await inner.WriteStateAsync(stateName, grainId, grainState);
+            faults._stored.AddOrUpdate(grainId, 1, (_, n) => n + 1);
             if (faults.Fire(grainId))
             {
                 throw new OrleansException($"Injected fault: the state of {grainId} was stored, then the write was interrupted.");
