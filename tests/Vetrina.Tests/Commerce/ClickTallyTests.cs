@@ -34,7 +34,9 @@ public abstract class ClickTallyTests(IApiTarget target)
         var stats = await Eventually.HoldsAsync(() => _api.GetAsync($"/api/links/{code}/stats"), r => r.Number("clicks") >= 400,
             because: "every silo hands its tally to the link within a flush interval");
         Assert.Equal(400, stats.Number("clicks"));
-        Assert.InRange(stats.Number("uniqueShoppers"), 294, 306);
+        // A HyperLogLog estimate of 300 random shopper ids: its standard error there is about 1.1% (3.4 shoppers), so
+        // ±15 is over four of them; a narrower range failed now and then.
+        Assert.InRange(stats.Number("uniqueShoppers"), 285, 315);
 
         // The clicks were remembered for attribution before they were answered: a cart line of a clicking shopper pays.
         await _api.PutInCartAsync($"tally-{run}-7", product, 1);
