@@ -39,6 +39,13 @@ public sealed class LimitSettings
 
     /// <summary>Larger bodies answer 413 problem+json before anything reads them. The largest valid body is a few kilobytes.</summary>
     public long MaxRequestBodyBytes { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// Reverse proxies or load balancers in front of the silos, as addresses or CIDR networks: for a request from one of
+    /// them the client is the last address its <c>X-Forwarded-For</c> names, so per-address limits see real clients.
+    /// Empty: the connection's address is the client, and <c>X-Forwarded-For</c> is ignored (anyone could send it).
+    /// </summary>
+    public string[] TrustedProxies { get; set; } = [];
 }
 
 /// <summary>

@@ -1,5 +1,8 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.RateLimiting;
@@ -32,12 +35,30 @@ public static partial class RequestLimits
             o.OnRejected = OnRejectedAsync;
             o.AddPolicy(Limits.PerCaller, context => Partition(context, settings.RateLimits));
         });
+        if (settings.Limits.TrustedProxies.Length > 0)
+        {
+            var networks = settings.Limits.TrustedProxies.Select(TrustedNetwork).ToArray();
+            builder.Services.Configure<ForwardedHeadersOptions>(o =>
+            {
+                o.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
+                o.KnownProxies.Clear();
+                o.KnownIPNetworks.Clear();
+                foreach (var network in networks)
+                {
+                    o.KnownIPNetworks.Add(network);
+                }
+            });
+        }
         var lookups = settings.RateLimits.KeyLookups;
         builder.Services.Configure<KeyLookupLimitOptions>(o => o.PerAddress = settings.RateLimits.Enabled
             ? PartitionedRateLimiter.Create<string, string>(address => RateLimitPartition.GetTokenBucketLimiter(address, _ => Bucket(lookups)))
             : null);
         return builder;
     }
+
+    /// <summary>With trusted proxies configured, takes the client address from their <c>X-Forwarded-For</c>.</summary>
+    public static IApplicationBuilder UseTrustedProxies(this IApplicationBuilder app, VetrinaSettings settings) =>
+        settings.Limits.TrustedProxies.Length > 0 ? app.UseForwardedHeaders() : app;
 
     /// <summary>Refuses a body larger than the limit before anything reads it.</summary>
     public static IApplicationBuilder UseRequestBodyLimit(this IApplicationBuilder app) => app.Use(async (context, next) =>
@@ -147,6 +168,11 @@ public static partial class RequestLimits
             throw new InvalidOperationException("Vetrina:Limits:RequestTimeout and Vetrina:Limits:MaxRequestBodyBytes must be positive.");
         }
     }
+
+    private static System.Net.IPNetwork TrustedNetwork(string entry) =>
+        System.Net.IPNetwork.TryParse(entry, out var network) ? network
+        : IPAddress.TryParse(entry, out var address) ? new System.Net.IPNetwork(address, address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128)
+        : throw new InvalidOperationException($"Vetrina:Limits:TrustedProxies: '{entry}' is neither an IP address nor a CIDR network.");
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "{Method} {Route} did not finish within {Timeout}; answered 503")]
     private static partial void RequestTimedOut(ILogger logger, string method, string? route, TimeSpan timeout);

@@ -35,6 +35,7 @@ public static class ServiceDefaults
     /// <summary>Middleware that runs before the API's own pipeline.</summary>
     public static WebApplication UseServiceDefaults(this WebApplication app)
     {
+        app.UseTrustedProxies(app.Services.GetRequiredService<VetrinaSettings>());
         app.UseRequestBodyLimit();
         return app;
     }

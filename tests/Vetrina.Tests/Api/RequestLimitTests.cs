@@ -80,6 +80,38 @@ public sealed class RequestLimitTests
         (await api.GetAsync($"/api/products/{product}")).Expect(HttpStatusCode.OK);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket_and_from_anyone_else_the_header_is_ignored(bool proxyTrusted)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["Vetrina:RateLimits:Anonymous:Burst"] = "2",
+            ["Vetrina:RateLimits:Anonymous:PermitsPerSecond"] = "0.001",
+        };
+        if (proxyTrusted)
+        {
+            settings["Vetrina:Limits:TrustedProxies:0"] = "10.0.0.0/8";
+            settings["Vetrina:Limits:TrustedProxies:1"] = "127.0.0.1";
+        }
+        await using var server = await VetrinaServer.StartAsync(settings: settings);
+        using var http = new HttpClient { BaseAddress = server.Address };
+        async Task<HttpStatusCode> ReadAsClientAsync(string client)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/products/p_0000000000000000000000");
+            request.Headers.Add("X-Forwarded-For", client);
+            using var response = await http.SendAsync(request);
+            return response.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, await ReadAsClientAsync("203.0.113.1"));
+        Assert.Equal(HttpStatusCode.NotFound, await ReadAsClientAsync("203.0.113.1"));
+        Assert.Equal(HttpStatusCode.TooManyRequests, await ReadAsClientAsync("203.0.113.1"));
+        // Another client behind the proxy has a full bucket; a header sent by an untrusted peer changes nothing.
+        Assert.Equal(proxyTrusted ? HttpStatusCode.NotFound : HttpStatusCode.TooManyRequests, await ReadAsClientAsync("203.0.113.2"));
+    }
+
     [Fact]
     public async Task Rate_limits_can_be_switched_off()
     {
