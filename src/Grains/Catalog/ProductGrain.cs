@@ -200,6 +200,7 @@ public sealed class ProductGrain(
         if (S.Holds.TryGetValue(checkoutId, out var hold) && hold.Confirmed)
         {
             S.Holds.Remove(checkoutId);
+            Commit.ChangedLazily();
         }
         return Task.CompletedTask;
     }
@@ -220,9 +221,15 @@ public sealed class ProductGrain(
 
     public Task ForgetOperationsAsync(string[] operationIds)
     {
-        S.Restocks.Forget(operationIds);
+        if (S.Restocks.Forget(operationIds))
+        {
+            Commit.ChangedLazily();
+        }
         return Task.CompletedTask;
     }
+
+    /// <summary>Forgotten ids that no write carried yet are written now, so stored state does not keep growing.</summary>
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Commit.WriteLazyChangesAsync();
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {

@@ -12,6 +12,9 @@ public sealed class AppliedOperations
     /// <summary>How long after being applied, and then between questions, an id waits before its sender is asked.</summary>
     public static readonly TimeSpan AskSenderAfter = TimeSpan.FromMinutes(10);
 
+    /// <summary>Senders asked per look (a minute): after an outage the questions trickle instead of waking every order.</summary>
+    public const int MaxSendersAskedAtOnce = 100;
+
     /// <summary>When each id was applied or its sender last asked.</summary>
     [Id(0)] public Dictionary<string, DateTimeOffset> Ids { get; set; } = new(StringComparer.Ordinal);
 
@@ -21,18 +24,21 @@ public sealed class AppliedOperations
 
     public void Record(string operationId, DateTimeOffset at) => Ids[operationId] = at;
 
-    public void Forget(IEnumerable<string> operationIds)
+    /// <summary>Forgets the ids; answers whether any was still remembered.</summary>
+    public bool Forget(IEnumerable<string> operationIds)
     {
+        var removed = false;
         foreach (var id in operationIds)
         {
-            Ids.Remove(id);
+            removed |= Ids.Remove(id);
         }
+        return removed;
     }
 
     /// <summary>
-    /// Asks the sender of every overdue id whether it may be forgotten (<see cref="IEffectSender.ReconcileAsync"/>);
-    /// looks at most once a minute, so it is cheap to call on every apply. An operation id starts with its
-    /// sender's id and a '/'.
+    /// Asks the senders of overdue ids whether they may be forgotten (<see cref="IEffectSender.ReconcileAsync"/>);
+    /// looks at most once a minute and asks at most <see cref="MaxSendersAskedAtOnce"/> senders, so it is cheap to
+    /// call on every apply. An operation id starts with its sender's id and a '/'.
     /// </summary>
     public void AskSendersOfOverdue(IGrainFactory grains, IEffectTarget self, DateTimeOffset now)
     {
@@ -41,13 +47,16 @@ public sealed class AppliedOperations
             return;
         }
         _nextLook = now + TimeSpan.FromMinutes(1);
-        var overdue = Ids.Where(id => id.Value <= now - AskSenderAfter).Select(id => id.Key).ToArray();
-        foreach (var id in overdue)
+        var senders = Ids.Where(id => id.Value <= now - AskSenderAfter).Select(id => id.Key)
+            .GroupBy(id => id.Split('/', 2)[0], StringComparer.Ordinal)
+            .Take(MaxSendersAskedAtOnce)
+            .ToArray();
+        foreach (var sender in senders)
         {
-            Ids[id] = now;
-        }
-        foreach (var sender in overdue.GroupBy(id => id.Split('/', 2)[0], StringComparer.Ordinal))
-        {
+            foreach (var id in sender)
+            {
+                Ids[id] = now;
+            }
             grains.GetGrain<IEffectSender>(sender.Key).ReconcileAsync(self, sender.ToArray()).Ignore();
         }
     }

@@ -23,6 +23,7 @@ public sealed class GroupCommit(Func<Task> write, bool batching, Action onBroken
     private Batch? _inFlight;
     private Batch? _last;
     private Exception? _broken;
+    private bool _lazyChanges;
 
     /// <summary>Completes once every change made so far, this caller's included, is durable.</summary>
     public Task DurableAsync()
@@ -45,6 +46,15 @@ public sealed class GroupCommit(Func<Task> write, bool batching, Action onBroken
         return batch.Written.Task;
     }
 
+    /// <summary>
+    /// A change nobody waits for (housekeeping, such as forgetting ids): it rides with the next write, and
+    /// <see cref="WriteLazyChangesAsync"/> writes it if none came by then.
+    /// </summary>
+    public void ChangedLazily() => _lazyChanges = true;
+
+    /// <summary>Writes lazy changes that no write has carried yet (for deactivation); nothing after a failed write.</summary>
+    public Task WriteLazyChangesAsync() => _lazyChanges && _broken is null ? DurableAsync() : Task.CompletedTask;
+
     /// <summary>Completes once what was already changed is durable, without a change of its own (for replays).</summary>
     public Task SettledAsync() =>
         _broken is not null ? Task.FromException(_broken) : _last?.Written.Task ?? Task.CompletedTask;
@@ -55,6 +65,8 @@ public sealed class GroupCommit(Func<Task> write, bool batching, Action onBroken
         {
             _inFlight = batch;
             var started = Stopwatch.GetTimestamp();
+            // The write copies the state before its first await, so it carries every change made until now.
+            _lazyChanges = false;
             try
             {
                 await write();

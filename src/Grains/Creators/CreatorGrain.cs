@@ -127,7 +127,13 @@ public sealed class CreatorGrain(
 
     public Task ForgetOperationsAsync(string[] operationIds)
     {
-        S.Applied.Forget(operationIds);
+        if (S.Applied.Forget(operationIds))
+        {
+            Commit.ChangedLazily();
+        }
         return Task.CompletedTask;
     }
+
+    /// <summary>Forgotten ids that no write carried yet are written now, so stored state does not keep growing.</summary>
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Commit.WriteLazyChangesAsync();
 }

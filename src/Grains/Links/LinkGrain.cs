@@ -107,9 +107,15 @@ public sealed class LinkGrain(
 
     public Task ForgetOperationsAsync(string[] operationIds)
     {
-        S.Applied.Forget(operationIds);
+        if (S.Applied.Forget(operationIds))
+        {
+            Commit.ChangedLazily();
+        }
         return Task.CompletedTask;
     }
+
+    /// <summary>Forgotten ids that no write carried yet are written now, so stored state does not keep growing.</summary>
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Commit.WriteLazyChangesAsync();
 
     private LinkView View() => new(Code, S.Definition!.ProductId, S.Definition.CreatorId, Active: true);
 

@@ -71,9 +71,15 @@ public sealed class BrandSalesGrain(
 
     public Task ForgetOperationsAsync(string[] operationIds)
     {
-        S.Applied.Forget(operationIds);
+        if (S.Applied.Forget(operationIds))
+        {
+            Commit.ChangedLazily();
+        }
         return Task.CompletedTask;
     }
+
+    /// <summary>Forgotten ids that no write carried yet are written now, so stored state does not keep growing.</summary>
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Commit.WriteLazyChangesAsync();
 
     public Task<SalesReport> GetReportAsync() => Task.FromResult(_published);
 

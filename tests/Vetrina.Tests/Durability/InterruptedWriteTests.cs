@@ -1,8 +1,10 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Orleans.Storage;
 using Vetrina.Grains.Catalog;
 using Vetrina.Grains.Checkout;
 using Vetrina.Grains.Common;
+using Vetrina.Grains.Creators;
 using Vetrina.Grains.Orders;
 
 namespace Vetrina.Tests.Durability;
@@ -95,6 +97,28 @@ public sealed class InterruptedWriteTests : IAsyncLifetime
         Assert.Equal((300L, 0L, 0L, 0L), await _api.EarningsAsync(creator.Id, "EUR"));
         var stats = (await _api.GetAsync($"/api/links/{code}/stats", creator.Key)).Expect(HttpStatusCode.OK);
         Assert.Equal((3L, 300L), (stats.Number("orders"), stats.Number("commissionMinor")));
+    }
+
+    [Fact]
+    public async Task Ids_a_target_forgot_reach_storage_when_it_deactivates_so_stored_state_does_not_grow()
+    {
+        var brand = await _api.CreateBrandAsync(defaultCommissionBps: 1000);
+        var creator = await _api.CreateCreatorAsync();
+        var code = await _api.CreateLinkAsync(creator, await _api.CreateProductAsync(brand, priceMinor: 1000, stock: 10));
+        (await _api.BuyAsync(code, "forgetful-shopper")).Expect(HttpStatusCode.Created);
+        var storage = _server.Services.GetRequiredKeyedService<IGrainStorage>(StateStorage.Name);
+        var creatorGrain = _grains.GetGrain<ICreatorGrain>(creator.Id).GetGrainId();
+
+        // The sale's id is stored with the commission; once the order has emptied its outbox the creator forgets it
+        // in memory, with no write of its own, and that must reach storage when the idle creator is deactivated.
+        var stored = await Eventually.HoldsAsync(async () =>
+        {
+            await _grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+            var state = new GrainState<CreatorState>();
+            await storage.ReadStateAsync("creator", creatorGrain, state);
+            return state.State!;
+        }, state => state.Applied.Ids.Count == 0, Deadline, because: "the forgotten id is written when the creator deactivates");
+        Assert.Equal(100, stored.Ledger.Snapshot().Single().PendingMinor);
     }
 
     [Fact]
