@@ -19,7 +19,37 @@ public sealed class PostgresSchemaTests
         var after = await QueriesAsync(connectionString);
         Assert.Equal(20, after.Count);
         Assert.Equal(before, after);
+        Assert.True(await GrainHashIndexValidAsync(connectionString));
         await PostgresDatabase.PingAsync(connectionString, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task A_grain_lookup_index_left_invalid_by_an_interrupted_build_is_built_again_at_the_next_start()
+    {
+        var connectionString = await TestPostgres.CreateDatabaseAsync("schemaindex");
+        PostgresDatabase.Prepare(connectionString);
+        await using (var connection = new NpgsqlConnection(connectionString))
+        {
+            await connection.OpenAsync();
+            // What a silo killed during CREATE INDEX CONCURRENTLY leaves behind: the index exists but is not valid.
+            await using var invalidate = new NpgsqlCommand(
+                "UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'ix_orleansstorage_grainhash'::regclass", connection);
+            await invalidate.ExecuteNonQueryAsync();
+        }
+        Assert.False(await GrainHashIndexValidAsync(connectionString));
+
+        PostgresDatabase.Prepare(connectionString);
+
+        Assert.True(await GrainHashIndexValidAsync(connectionString));
+    }
+
+    private static async Task<bool?> GrainHashIndexValidAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'ix_orleansstorage_grainhash'", connection);
+        return await command.ExecuteScalarAsync() as bool?;
     }
 
     [Fact]

@@ -181,10 +181,12 @@ CREATE UNIQUE INDEX IF NOT EXISTS ux_orleansstorage_grainkey ON orleansstorage
     (grainidextensionstring IS NULL), coalesce(grainidextensionstring, '')
 );
 
--- Every lookup of one grain's row goes through this index. The unique index above cannot serve it: Orleans
--- sends string keys (all of Vetrina's) as N0 = N1 = 0 with the key in the extension, so its usable prefix
--- matches every grain of a type, and a read would scan them all (linear in the number of orders).
-CREATE INDEX IF NOT EXISTS ix_orleansstorage_grainhash ON orleansstorage (grainidhash, graintypehash);
+-- Every lookup of one grain's row goes through ix_orleansstorage_grainhash on (grainidhash, graintypehash).
+-- The unique index above cannot serve it: Orleans sends string keys (all of Vetrina's) as N0 = N1 = 0 with
+-- the key in the extension, so its usable prefix matches every grain of a type, and a read would scan them
+-- all (linear in the number of orders). The start-up step builds it CONCURRENTLY after this transaction
+-- (PostgresDatabase.EnsureGrainHashIndex): inside it, on a large existing table, the build would block every
+-- grain write of the cluster until it finished.
 
 -- NewGrainStateVersion: 1 for a first write, old + 1 after; no row on conflict (the row exists but
 -- the caller's version is NULL or stale, or the row is gone but the caller still holds a version).
