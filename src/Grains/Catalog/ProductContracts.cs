@@ -96,5 +96,5 @@ public interface IProductGrain : IEffectTarget
 
     /// <summary>Returns units of a cancelled or refunded order to stock; idempotent by operation id.</summary>
     [Alias("restock")]
-    Task RestockAsync(string operationId, int quantity);
+    Task RestockAsync(string operationId, int quantity, string checkoutId);
 }

@@ -143,8 +143,9 @@ public sealed class ProductGrain(
         {
             return Failure.Invalid("Quantity must be positive.");
         }
-        // An unconfirmed hold is left by an attempt of this checkout that never reached Paying (a checkout holds
-        // only before it), so nothing was charged for it: a retry, perhaps with another cart, takes it over at the
+        // An unconfirmed hold met here is left by an attempt of this checkout that never reached Paying (a checkout
+        // holds only before it; a completed one whose confirmation was lost answers retries from its receipt and never
+        // holds again), so nothing was charged for it: a retry, perhaps with another cart, takes it over at the
         // quantity it asks for now, and the confirmation sells exactly what the order says. If the stock does not
         // allow that, the retry is refused like any checkout and releases the hold.
         var free = S.Available + (earlier?.Quantity ?? 0);
@@ -168,10 +169,7 @@ public sealed class ProductGrain(
             await Commit.SettledAsync();
             return;
         }
-        hold.Confirmed = true;
-        hold.ConfirmedAt = clock.UtcNow;
-        S.Reserved -= hold.Quantity;
-        S.Sold += hold.Quantity;
+        Sell(hold);
         await Commit.DurableAsync();
     }
 
@@ -205,12 +203,18 @@ public sealed class ProductGrain(
         return Task.CompletedTask;
     }
 
-    public async Task RestockAsync(string operationId, int quantity)
+    public async Task RestockAsync(string operationId, int quantity, string checkoutId)
     {
         if (S.Restocks.Contains(operationId))
         {
             await Commit.SettledAsync();
             return;
+        }
+        if (S.Holds.TryGetValue(checkoutId, out var hold) && !hold.Confirmed)
+        {
+            // The order exists, so its checkout was charged for these units; only the confirmation was lost (it runs
+            // beside the checkout's Completed write). Sell them first, so the restock takes them back from sold.
+            Sell(hold);
         }
         S.Restocks.Record(operationId, clock.UtcNow);
         S.Restocks.AskSendersOfOverdue(GrainFactory, this.AsReference<IEffectTarget>(), clock.UtcNow);
@@ -293,6 +297,14 @@ public sealed class ProductGrain(
                 GrainFactory.GetGrain<ICheckoutGrain>(checkoutId).ResolveAsync(ProductId).Ignore();
             }
         }
+    }
+
+    private void Sell(StockHold hold)
+    {
+        hold.Confirmed = true;
+        hold.ConfirmedAt = clock.UtcNow;
+        S.Reserved -= hold.Quantity;
+        S.Sold += hold.Quantity;
     }
 
     private Failure? OwnershipFailure(string actingBrandId)

@@ -390,7 +390,7 @@ public sealed class OrderGrain(
         OrderEffectKind.CreatorLedger => GrainFactory.GetGrain<ICreatorGrain>(effect.TargetId).ApplyAsync(effect.Ledger!),
         OrderEffectKind.LinkSales => GrainFactory.GetGrain<ILinkGrain>(effect.TargetId).ApplyAsync(effect.LinkSale!),
         OrderEffectKind.BrandSales => GrainFactory.GetGrain<IBrandSalesGrain>(effect.TargetId).ApplyAsync(effect.Sales!),
-        OrderEffectKind.Restock => GrainFactory.GetGrain<IProductGrain>(effect.TargetId).RestockAsync(effect.OperationId, (int)effect.Amount),
+        OrderEffectKind.Restock => GrainFactory.GetGrain<IProductGrain>(effect.TargetId).RestockAsync(effect.OperationId, (int)effect.Amount, S.Draft!.CheckoutId),
         OrderEffectKind.PaymentRefund => payments.RefundAsync(effect.OperationId, effect.TargetId, effect.Amount, S.Draft!.Currency),
         _ => throw new InvalidOperationException($"Unknown effect kind {effect.Kind}."),
     };

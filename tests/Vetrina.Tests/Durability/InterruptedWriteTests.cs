@@ -122,6 +122,28 @@ public sealed class InterruptedWriteTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_cancelled_order_whose_hold_confirmation_was_lost_returns_its_units_from_sold_not_from_reserved()
+    {
+        var brand = await _api.CreateBrandAsync();
+        var product = await _api.CreateProductAsync(brand, stock: 10);
+        var code = await _api.CreateLinkAsync(await _api.CreateCreatorAsync(), product);
+
+        // The product's writes: its creation (done), the hold; the confirmation, beside the checkout's Completed
+        // write, is lost. The buy fails; its retry answers from the completed checkout.
+        _faults.LoseWrite(_grains.GetGrain<IProductGrain>(product).GetGrainId(), writesLetThrough: 1);
+        Assert.NotEqual(HttpStatusCode.Created, (await _api.BuyAsync(code, "unconfirmed", 3, idempotencyKey: "lost-confirm")).Status);
+        var orderId = (await _api.BuyAsync(code, "unconfirmed", 3, idempotencyKey: "lost-confirm")).Expect(HttpStatusCode.Created).Str("orderId");
+        var held = await _api.ProductAsync(product);
+        Assert.Equal((7, 3, 0), (held.GetProperty("available").GetInt32(), held.GetProperty("reserved").GetInt32(), held.GetProperty("sold").GetInt32()));
+
+        // Cancelled before the sweep confirms the hold: the restock sells the held units first, then takes them back.
+        (await _api.PostAsync($"/api/orders/{orderId}/cancel", null)).Expect(HttpStatusCode.OK);
+        var view = await Eventually.HoldsAsync(() => _api.ProductAsync(product), p => p.GetProperty("available").GetInt32() == 10, Deadline,
+            because: "the cancellation's restock reaches the product");
+        Assert.Equal((0, 0, 10), (view.GetProperty("reserved").GetInt32(), view.GetProperty("sold").GetInt32(), view.GetProperty("stocked").GetInt32()));
+    }
+
+    [Fact]
     public async Task A_hold_interrupted_after_its_write_is_swept_and_returned_to_stock()
     {
         var product = await _api.CreateProductAsync(await _api.CreateBrandAsync(), stock: 5);
