@@ -122,7 +122,11 @@ public sealed class VerifiedKeys
     {
         if (_byHash.Count >= Capacity)
         {
-            _byHash.Clear();
+            // Room for new keys without forgetting all at once (every forgotten key costs one more check).
+            foreach (var evicted in _byHash.Keys.Take(Capacity / 10))
+            {
+                _byHash.TryRemove(evicted, out _);
+            }
         }
         _byHash[hash] = (role, ownerId);
     }

@@ -3,6 +3,7 @@ using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
+using Vetrina.Api.Http;
 
 namespace Vetrina.Api.Auth;
 
@@ -14,8 +15,9 @@ public sealed class KeyLookupLimitOptions
 
 /// <summary>
 /// A brand or creator key that this process has not verified yet costs a grain call, and a storage read, to check.
-/// Those checks are limited per client address before authentication runs, so a flood of made-up keys is answered 429
-/// without reaching a grain; verified keys and the platform key never count. Where the caller does not matter (health,
+/// Failed checks are limited per client address (<see cref="ClientAddress"/>): once an address has spent its budget,
+/// its unknown keys are answered 429 before authentication runs, without reaching a grain. Verified keys, the platform
+/// key and checks that succeed never count. Where the caller does not matter (health,
 /// the OpenAPI document, unknown paths: no access rule and no per-key bucket) such keys are not checked at all.
 /// </summary>
 public static class KeyLookupLimit
@@ -40,13 +42,24 @@ public static class KeyLookupLimit
             return;
         }
         var limiter = context.RequestServices.GetRequiredService<IOptions<KeyLookupLimitOptions>>().Value.PerAddress;
-        using var lease = limiter?.AttemptAcquire(context.Connection.RemoteIpAddress?.ToString() ?? "");
-        if (lease is null || lease.IsAcquired)
+        if (limiter is null)
         {
             await next(context);
             return;
         }
-        var seconds = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)) : 1;
+        var address = ClientAddress.Of(context);
+        using var budget = limiter.AttemptAcquire(address, permitCount: 0);
+        if (budget.IsAcquired)
+        {
+            await next(context);
+            // Only a check that failed spends the budget: a valid key is remembered after its first check.
+            if (ApiKeyAuthenticationHandler.NeedsLookup(context.Request, platformKey, context.RequestServices.GetRequiredService<VerifiedKeys>()))
+            {
+                limiter.AttemptAcquire(address).Dispose();
+            }
+            return;
+        }
+        var seconds = budget.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)) : 1;
         context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
@@ -56,7 +69,7 @@ public static class KeyLookupLimit
             {
                 Status = StatusCodes.Status429TooManyRequests,
                 Title = "Too many requests",
-                Detail = $"This client address sent more unknown keys than it may have checked. Retry after {seconds} s.",
+                Detail = $"This client address sent more keys that failed their check than it may. Retry after {seconds} s.",
             },
         });
     });

@@ -66,8 +66,9 @@ public sealed class RateLimitSettings
     public RateLimit Anonymous { get; set; } = new() { PermitsPerSecond = 10_000, Burst = 20_000 };
 
     /// <summary>
-    /// Per client IP address, checks of brand and creator keys this process has not verified yet (each asks a grain,
-    /// which may read storage); checked keys are remembered and no longer count. Spent: 429 before authentication.
+    /// Per client (IPv4 address or IPv6 /64), failed checks of brand and creator keys this process has not verified yet
+    /// (each check asks a grain, which may read storage). Spent: unknown keys answer 429 before authentication; checks
+    /// that succeed and verified keys never count.
     /// </summary>
     public RateLimit KeyLookups { get; set; } = new() { PermitsPerSecond = 100, Burst = 1_000 };
 }

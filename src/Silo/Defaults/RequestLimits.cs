@@ -90,7 +90,7 @@ public static partial class RequestLimits
         var (partition, limit) = user.IsPlatform() ? ("platform", settings.Platform)
             : user.BrandId() is { } brandId ? ("brand:" + brandId, settings.Brand)
             : user.CreatorId() is { } creatorId ? ("creator:" + creatorId, settings.Creator)
-            : ("address:" + context.Connection.RemoteIpAddress, settings.Anonymous);
+            : ("address:" + ClientAddress.Of(context), settings.Anonymous);
         return RateLimitPartition.GetTokenBucketLimiter(partition, _ => Bucket(limit));
     }
 

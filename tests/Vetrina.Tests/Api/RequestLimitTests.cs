@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using Vetrina.Api.Http;
 using Vetrina.Grains.Payments;
 
 namespace Vetrina.Tests.Api;
@@ -129,7 +130,7 @@ public sealed class RequestLimitTests
     }
 
     [Fact]
-    public async Task Unknown_keys_from_one_address_are_checked_only_up_to_the_lookup_limit_and_then_refused_429_before_authentication()
+    public async Task Keys_that_fail_their_check_spend_their_address_budget_and_then_unknown_keys_are_refused_429_before_authentication()
     {
         await using var server = await VetrinaServer.StartAsync(settings: new Dictionary<string, string>
         {
@@ -139,7 +140,7 @@ public sealed class RequestLimitTests
         var api = server.Api;
         var brand = await api.CreateBrandAsync();
         var creator = await api.CreateCreatorAsync();
-        // Each party's first request checks its key (2 of 5 lookups); from then on the key is known and never counts.
+        // Each party's first request checks its key; a check that succeeds costs nothing, and the key is remembered.
         await api.CreateProductAsync(brand);
         (await api.GetAsync($"/api/creators/{creator.Id}/earnings", creator.Key)).Expect(HttpStatusCode.OK);
 
@@ -150,8 +151,8 @@ public sealed class RequestLimitTests
             answers.Add(await api.GetAsync($"/api/creators/{creator.Id}/earnings", key: owner + ".guessed-secret"));
         }
 
-        Assert.All(answers.Take(3), reply => AssertProblem(reply, HttpStatusCode.Unauthorized));
-        Assert.All(answers.Skip(3), reply =>
+        Assert.All(answers.Take(5), reply => AssertProblem(reply, HttpStatusCode.Unauthorized));
+        Assert.All(answers.Skip(5), reply =>
         {
             AssertProblem(reply, HttpStatusCode.TooManyRequests);
             Assert.True(RetryAfterSeconds(reply) >= 1);
@@ -161,6 +162,14 @@ public sealed class RequestLimitTests
         (await api.GetAsync($"/api/creators/{creator.Id}/earnings", creator.Key)).Expect(HttpStatusCode.OK);
         (await api.GetAsync("/health/live", key: "b_0000000000000000000000.guessed-secret")).Expect(HttpStatusCode.OK);
     }
+
+    [Theory]
+    [InlineData("203.0.113.7", "203.0.113.7")]
+    [InlineData("::ffff:203.0.113.7", "203.0.113.7")]
+    [InlineData("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64")]
+    [InlineData("2001:db8:1:2::1", "2001:db8:1:2::/64")]
+    public void Per_address_limits_count_an_IPv6_client_by_its_64_network(string address, string counted) =>
+        Assert.Equal(counted, ClientAddress.Of(System.Net.IPAddress.Parse(address)));
 
     [Fact]
     public async Task A_body_over_the_limit_answers_413_problem_json_with_or_without_Content_Length_and_changes_nothing()
