@@ -25,7 +25,8 @@ public static class StorageSetup
         {
             case StorageKind.Memory:
                 silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, serviceId: settings.ServiceId, clusterId: settings.ClusterId);
-                silo.AddMemoryGrainStorage(StateStorage.Name);
+                silo.Services.AddKeyedSingleton<IGrainStorage>(StateStorage.Name,
+                    (services, _) => new InProcessGrainStorage(services.GetRequiredService<IGrainStorageSerializer>()));
                 silo.UseInMemoryReminderService();
                 break;
             case StorageKind.Sqlite:
