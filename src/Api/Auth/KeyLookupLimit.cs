@@ -15,9 +15,9 @@ public sealed class KeyLookupLimitOptions
 
 /// <summary>
 /// A brand or creator key that this process has not verified yet costs a grain call, and a storage read, to check.
-/// Failed checks are limited per client address (<see cref="ClientAddress"/>): once an address has spent its budget,
-/// its unknown keys are answered 429 before authentication runs, without reaching a grain. Verified keys, the platform
-/// key and checks that succeed never count. Where the caller does not matter (health,
+/// Such checks are limited per client (<see cref="ClientAddress"/>): once a client has spent its budget, its unknown
+/// keys are answered 429 before authentication runs, without reaching a grain. A valid key costs one check, then it is
+/// remembered; verified keys and the platform key never count. Where the caller does not matter (health,
 /// the OpenAPI document, unknown paths: no access rule and no per-key bucket) such keys are not checked at all.
 /// </summary>
 public static class KeyLookupLimit
@@ -47,19 +47,14 @@ public static class KeyLookupLimit
             await next(context);
             return;
         }
-        var address = ClientAddress.Of(context);
-        using var budget = limiter.AttemptAcquire(address, permitCount: 0);
-        if (budget.IsAcquired)
+        // Charged before the check, so concurrent requests cannot all slip in before any of them is counted.
+        using var lease = limiter.AttemptAcquire(ClientAddress.Of(context));
+        if (lease.IsAcquired)
         {
             await next(context);
-            // Only a check that failed spends the budget: a valid key is remembered after its first check.
-            if (ApiKeyAuthenticationHandler.NeedsLookup(context.Request, platformKey, context.RequestServices.GetRequiredService<VerifiedKeys>()))
-            {
-                limiter.AttemptAcquire(address).Dispose();
-            }
             return;
         }
-        var seconds = budget.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)) : 1;
+        var seconds = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)) : 1;
         context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
@@ -69,7 +64,7 @@ public static class KeyLookupLimit
             {
                 Status = StatusCodes.Status429TooManyRequests,
                 Title = "Too many requests",
-                Detail = $"This client address sent more keys that failed their check than it may. Retry after {seconds} s.",
+                Detail = $"This client sent more unknown keys than may be checked. Retry after {seconds} s.",
             },
         });
     });

@@ -233,7 +233,7 @@ public sealed class ProductGrain(
     }
 
     /// <summary>Forgotten ids that no write carried yet are written now, so stored state does not keep growing.</summary>
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Commit.WriteLazyChangesAsync();
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Commit.WriteLazyChangesAsync(reason);
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {

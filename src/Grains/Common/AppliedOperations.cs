@@ -12,7 +12,10 @@ public sealed class AppliedOperations
     /// <summary>How long after being applied, and then between questions, an id waits before its sender is asked.</summary>
     public static readonly TimeSpan AskSenderAfter = TimeSpan.FromMinutes(10);
 
-    /// <summary>Senders asked per look (a minute): after an outage the questions trickle instead of waking every order.</summary>
+    /// <summary>
+    /// Senders asked per look (a minute), those waiting longest first: after an outage the questions trickle instead of
+    /// waking every order at once, and every sender gets its turn.
+    /// </summary>
     public const int MaxSendersAskedAtOnce = 100;
 
     /// <summary>When each id was applied or its sender last asked.</summary>
@@ -49,6 +52,7 @@ public sealed class AppliedOperations
         _nextLook = now + TimeSpan.FromMinutes(1);
         var senders = Ids.Where(id => id.Value <= now - AskSenderAfter).Select(id => id.Key)
             .GroupBy(id => id.Split('/', 2)[0], StringComparer.Ordinal)
+            .OrderBy(sender => sender.Min(id => Ids[id]))
             .Take(MaxSendersAskedAtOnce)
             .ToArray();
         foreach (var sender in senders)

@@ -52,8 +52,12 @@ public sealed class GroupCommit(Func<Task> write, bool batching, Action onBroken
     /// </summary>
     public void ChangedLazily() => _lazyChanges = true;
 
-    /// <summary>Writes lazy changes that no write has carried yet (for deactivation); nothing after a failed write.</summary>
-    public Task WriteLazyChangesAsync() => _lazyChanges && _broken is null ? DurableAsync() : Task.CompletedTask;
+    /// <summary>
+    /// Writes lazy changes that no write has carried yet, as the grain deactivates. Nothing after a failed write, nor for
+    /// a duplicate activation (the activation that stays has the state; a late write would only make its next one fail).
+    /// </summary>
+    public Task WriteLazyChangesAsync(DeactivationReason reason) =>
+        _lazyChanges && _broken is null && reason.ReasonCode != DeactivationReasonCode.DuplicateActivation ? DurableAsync() : Task.CompletedTask;
 
     /// <summary>Completes once what was already changed is durable, without a change of its own (for replays).</summary>
     public Task SettledAsync() =>

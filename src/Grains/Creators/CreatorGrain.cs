@@ -135,5 +135,5 @@ public sealed class CreatorGrain(
     }
 
     /// <summary>Forgotten ids that no write carried yet are written now, so stored state does not keep growing.</summary>
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Commit.WriteLazyChangesAsync();
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Commit.WriteLazyChangesAsync(reason);
 }

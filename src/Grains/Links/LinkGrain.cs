@@ -115,7 +115,7 @@ public sealed class LinkGrain(
     }
 
     /// <summary>Forgotten ids that no write carried yet are written now, so stored state does not keep growing.</summary>
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Commit.WriteLazyChangesAsync();
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Commit.WriteLazyChangesAsync(reason);
 
     private LinkView View() => new(Code, S.Definition!.ProductId, S.Definition.CreatorId, Active: true);
 

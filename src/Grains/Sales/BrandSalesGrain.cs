@@ -79,7 +79,7 @@ public sealed class BrandSalesGrain(
     }
 
     /// <summary>Forgotten ids that no write carried yet are written now, so stored state does not keep growing.</summary>
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Commit.WriteLazyChangesAsync();
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Commit.WriteLazyChangesAsync(reason);
 
     public Task<SalesReport> GetReportAsync() => Task.FromResult(_published);
 

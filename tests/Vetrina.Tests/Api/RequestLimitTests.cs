@@ -130,7 +130,7 @@ public sealed class RequestLimitTests
     }
 
     [Fact]
-    public async Task Keys_that_fail_their_check_spend_their_address_budget_and_then_unknown_keys_are_refused_429_before_authentication()
+    public async Task Unknown_keys_from_one_client_are_checked_only_up_to_the_lookup_budget_and_then_refused_429_before_authentication()
     {
         await using var server = await VetrinaServer.StartAsync(settings: new Dictionary<string, string>
         {
@@ -140,7 +140,7 @@ public sealed class RequestLimitTests
         var api = server.Api;
         var brand = await api.CreateBrandAsync();
         var creator = await api.CreateCreatorAsync();
-        // Each party's first request checks its key; a check that succeeds costs nothing, and the key is remembered.
+        // Each party's first request checks its key (2 of 5 checks); from then on the key is remembered and never counts.
         await api.CreateProductAsync(brand);
         (await api.GetAsync($"/api/creators/{creator.Id}/earnings", creator.Key)).Expect(HttpStatusCode.OK);
 
@@ -151,8 +151,8 @@ public sealed class RequestLimitTests
             answers.Add(await api.GetAsync($"/api/creators/{creator.Id}/earnings", key: owner + ".guessed-secret"));
         }
 
-        Assert.All(answers.Take(5), reply => AssertProblem(reply, HttpStatusCode.Unauthorized));
-        Assert.All(answers.Skip(5), reply =>
+        Assert.All(answers.Take(3), reply => AssertProblem(reply, HttpStatusCode.Unauthorized));
+        Assert.All(answers.Skip(3), reply =>
         {
             AssertProblem(reply, HttpStatusCode.TooManyRequests);
             Assert.True(RetryAfterSeconds(reply) >= 1);
@@ -161,6 +161,34 @@ public sealed class RequestLimitTests
         await api.CreateProductAsync(brand);
         (await api.GetAsync($"/api/creators/{creator.Id}/earnings", creator.Key)).Expect(HttpStatusCode.OK);
         (await api.GetAsync("/health/live", key: "b_0000000000000000000000.guessed-secret")).Expect(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task A_refilling_lookup_budget_lets_through_no_more_unknown_keys_than_its_rate()
+    {
+        await using var server = await VetrinaServer.StartAsync(settings: new Dictionary<string, string>
+        {
+            ["Vetrina:RateLimits:KeyLookups:Burst"] = "5",
+            ["Vetrina:RateLimits:KeyLookups:PermitsPerSecond"] = "10",
+        });
+        var api = server.Api;
+        var creator = await api.CreateCreatorAsync();
+
+        // Unknown keys for two seconds (at most 4,000 of them), long enough for the bucket to refill many times.
+        var clock = Stopwatch.StartNew();
+        var checkedKeys = 0;
+        for (var i = 0; i < 4_000 && clock.Elapsed < TimeSpan.FromSeconds(2); i++)
+        {
+            var owner = "c_" + Guid.NewGuid().ToString("N")[..(creator.Id.Length - 2)];
+            var reply = await api.GetAsync($"/api/creators/{creator.Id}/earnings", key: owner + ".guessed-secret");
+            Assert.Contains(reply.Status, new[] { HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests });
+            checkedKeys += reply.Status == HttpStatusCode.Unauthorized ? 1 : 0;
+        }
+        clock.Stop();
+
+        // The bucket's size, plus its refill while the requests ran, plus a second of refill as slack for timer jitter.
+        var allowed = 5 + (int)Math.Ceiling(10 * clock.Elapsed.TotalSeconds) + 10;
+        Assert.True(checkedKeys <= allowed, $"{checkedKeys} unknown keys were checked in {clock.Elapsed.TotalSeconds:0.0} s; at most {allowed} may be");
     }
 
     [Theory]

@@ -175,18 +175,32 @@ CREATE TABLE IF NOT EXISTS orleansstorage
 );
 
 -- NULL and '' extensions are different grains, hence the two expressions; upserts target this index.
-CREATE UNIQUE INDEX IF NOT EXISTS ux_orleansstorage_grainkey ON orleansstorage
-(
-    serviceid, graintypestring, grainidn0, grainidn1,
-    (grainidextensionstring IS NULL), coalesce(grainidextensionstring, '')
-);
+-- Indexes are created only when missing: CREATE INDEX IF NOT EXISTS would lock the table against every grain
+-- write until this transaction ends, at every silo start, even when the index exists.
+DO $do$
+BEGIN
+    IF to_regclass('ux_orleansstorage_grainkey') IS NULL THEN
+        CREATE UNIQUE INDEX ux_orleansstorage_grainkey ON orleansstorage
+        (
+            serviceid, graintypestring, grainidn0, grainidn1,
+            (grainidextensionstring IS NULL), coalesce(grainidextensionstring, '')
+        );
+    END IF;
+END
+$do$;
 
--- Every lookup of one grain's row goes through ix_orleansstorage_grainhash on (grainidhash, graintypehash).
--- The unique index above cannot serve it: Orleans sends string keys (all of Vetrina's) as N0 = N1 = 0 with
--- the key in the extension, so its usable prefix matches every grain of a type, and a read would scan them
--- all (linear in the number of orders). The start-up step builds it CONCURRENTLY after this transaction
--- (PostgresDatabase.EnsureGrainHashIndex): inside it, on a large existing table, the build would block every
--- grain write of the cluster until it finished.
+-- Every lookup of one grain's row goes through this index. The unique index above cannot serve it: Orleans
+-- sends string keys (all of Vetrina's) as N0 = N1 = 0 with the key in the extension, so its usable prefix
+-- matches every grain of a type, and a read would scan them all (linear in the number of orders). Built here
+-- only when missing; on a large database of an earlier build, create it first without blocking writes:
+--   CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_orleansstorage_grainhash ON orleansstorage (grainidhash, graintypehash);
+DO $do$
+BEGIN
+    IF to_regclass('ix_orleansstorage_grainhash') IS NULL THEN
+        CREATE INDEX ix_orleansstorage_grainhash ON orleansstorage (grainidhash, graintypehash);
+    END IF;
+END
+$do$;
 
 -- NewGrainStateVersion: 1 for a first write, old + 1 after; no row on conflict (the row exists but
 -- the caller's version is NULL or stale, or the row is gone but the caller still holds a version).
