@@ -33,19 +33,26 @@ postgres_start() {
   PG_BIN=$(postgres_bin)
 
   PG_DIR=$(mktemp -d /tmp/vetrina-test-pg.XXXXXX)
-  # A port nothing listens on (bash's /dev/tcp connects when something does).
-  PG_PORT=
-  for _ in $(seq 1 50); do
-    candidate=$((20000 + RANDOM % 30000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then PG_PORT=$candidate; break; fi
-  done
-  [ -n "$PG_PORT" ] || { echo "No free port for PostgreSQL" >&2; exit 1; }
   if [ "$(id -u)" = "0" ]; then chown postgres "$PG_DIR"; fi
   chmod 700 "$PG_DIR"
   trap postgres_stop EXIT
-
   postgres_as_owner "$PG_BIN/initdb" -D "$PG_DIR/data" -U vetrina --auth=trust --encoding=UTF8 --no-instructions >/dev/null
-  postgres_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start \
-    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=500 $*" >/dev/null
+
+  # A port below the kernel's ephemeral range (from 32768), where outgoing connections never take one, and below the
+  # ports the tests give silos (20000-32000); one nothing listens on (bash's /dev/tcp connects when something does).
+  # Should another process take it first, the server does not start: try another.
+  PG_PORT=
+  for _ in $(seq 1 10); do
+    candidate=$((15000 + RANDOM % 5000))
+    if (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then continue; fi
+    if postgres_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start \
+        -o "-p $candidate -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=500 $*" >/dev/null; then
+      PG_PORT=$candidate
+      break
+    fi
+    echo "PostgreSQL did not start on port $candidate:" >&2
+    tail -n 5 "$PG_DIR/server.log" >&2 || true
+  done
+  [ -n "$PG_PORT" ] || { echo "Could not start the throwaway PostgreSQL" >&2; exit 1; }
   echo "Throwaway PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PG_PORT"
 }
