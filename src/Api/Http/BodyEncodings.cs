@@ -16,17 +16,8 @@ public static class BodyEncodings
     {
         if (context.GetEndpoint()?.Metadata.GetMetadata<IAcceptsMetadata>() is not null && UnknownCharset(context.Request.ContentType) is { } charset)
         {
-            context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
-            await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = context,
-                ProblemDetails =
-                {
-                    Status = StatusCodes.Status415UnsupportedMediaType,
-                    Title = "Unsupported Media Type",
-                    Detail = $"The charset '{Truncate(charset)}' is not supported; send JSON in UTF-8.",
-                },
-            });
+            await Problems.WriteAsync(context, StatusCodes.Status415UnsupportedMediaType, "Unsupported Media Type",
+                $"The charset '{Truncate(charset)}' is not supported; send JSON in UTF-8.");
             return;
         }
         await next(context);

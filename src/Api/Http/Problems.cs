@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
 using Vetrina.Grains.Common;
 
 namespace Vetrina.Api.Http;
@@ -17,6 +19,25 @@ public static class Problems
     /// <summary>Names what was not found; an id from the path is cut short, so the answer does not echo kilobytes of input.</summary>
     public static ProblemHttpResult NotFound(string what) =>
         TypedResults.Problem($"{(what.Length <= 100 ? what : what[..100] + "…'")} does not exist.", statusCode: StatusCodes.Status404NotFound, title: "Not found");
+
+    /// <summary>Writes a refusal from middleware, before any route runs: the status, a title and a detail.</summary>
+    public static async Task WriteAsync(HttpContext context, int status, string title, string detail)
+    {
+        context.Response.StatusCode = status;
+        await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = { Status = status, Title = title, Detail = detail },
+        });
+    }
+
+    /// <summary>Sets <c>Retry-After</c> from a refused rate-limit lease (whole seconds, at least 1) and returns it.</summary>
+    public static int SetRetryAfter(HttpContext context, RateLimitLease refused)
+    {
+        var seconds = refused.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)) : 1;
+        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        return seconds;
+    }
 
     /// <summary>
     /// Gives every problem a detail, also those the framework writes itself (401, 403, 404 of unknown routes, 405,

@@ -115,11 +115,8 @@ public static partial class RequestLimits
 
     private static async ValueTask OnRejectedAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
     {
-        var seconds = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
-            ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))
-            : 1;
-        rejected.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        await WriteProblemAsync(rejected.HttpContext, StatusCodes.Status429TooManyRequests, "Too many requests",
+        var seconds = Problems.SetRetryAfter(rejected.HttpContext, rejected.Lease);
+        await Problems.WriteAsync(rejected.HttpContext, StatusCodes.Status429TooManyRequests, "Too many requests",
             $"This key (or, without a valid key, this client address) sent more requests than its rate limit allows. Retry after {seconds} s.");
     }
 
@@ -128,7 +125,7 @@ public static partial class RequestLimits
         var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RequestLimits));
         RequestTimedOut(logger, context.Request.Method, (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText, timeout);
         context.Response.Headers.RetryAfter = UnavailableAnswers.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-        return WriteProblemAsync(context, StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable",
+        return Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable",
             $"The engine did not answer within {timeout.TotalSeconds:0.###} s; the request may still take effect. {UnavailableAnswers.RetryAdvice}");
     }
 
@@ -138,18 +135,8 @@ public static partial class RequestLimits
         // The unread body is over the limit, so Kestrel will not drain it and closes the connection after this answer;
         // saying so keeps a client from sending its next request on a connection that is about to close.
         context.Response.Headers.Connection = "close";
-        return WriteProblemAsync(context, StatusCodes.Status413PayloadTooLarge, "Body too large",
+        return Problems.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "Body too large",
             $"The request body is larger than the limit of {limit} bytes.");
-    }
-
-    private static async Task WriteProblemAsync(HttpContext context, int status, string title, string detail)
-    {
-        context.Response.StatusCode = status;
-        await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails = { Status = status, Title = title, Detail = detail },
-        });
     }
 
     private static void Validate(VetrinaSettings settings)
