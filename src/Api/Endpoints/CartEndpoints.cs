@@ -52,7 +52,7 @@ public static class CartEndpoints
             : Problems.Malformed("shopperId must have 1 to 128 characters and no control characters.");
 
     private static async Task<Results<Created<CheckoutReceipt>, ProblemHttpResult>> Checkout(
-        string shopperId, CheckoutBody? body, HttpRequest request, IGrainFactory grains)
+        string shopperId, CheckoutBody? body, HttpRequest request, CheckoutDesk desk)
     {
         if (!Input.TryIdempotencyKey(request, out var idempotencyKey, out var headerError))
         {
@@ -66,7 +66,7 @@ public static class CartEndpoints
         {
             return Problems.Malformed(error);
         }
-        var outcome = await grains.GetGrain<ICartGrain>(shopperId).CheckoutAsync(idempotencyKey, body?.PaymentToken);
+        var outcome = await desk.CheckoutCartAsync(shopperId, idempotencyKey, body?.PaymentToken);
         return outcome.Value is { } receipt
             ? TypedResults.Created($"/api/orders/{receipt.Orders[0].OrderId}", receipt)
             : Problems.From(outcome.Failure!);

@@ -68,7 +68,7 @@ public static class LinkEndpoints
         return outcome.Value is { } stats ? TypedResults.Ok(stats) : Problems.From(outcome.Failure!);
     }
 
-    private static async Task<Results<Created<OrderView>, ProblemHttpResult>> Buy(string code, BuyRequest body, HttpRequest request, IGrainFactory grains)
+    private static async Task<Results<Created<OrderView>, ProblemHttpResult>> Buy(string code, BuyRequest body, HttpRequest request, CheckoutDesk desk)
     {
         if (!Input.TryIdempotencyKey(request, out var idempotencyKey, out var headerError))
         {
@@ -89,9 +89,7 @@ public static class LinkEndpoints
         {
             return Problems.NotFound($"Link '{code}'");
         }
-        var checkoutId = CheckoutIds.For(body.ShopperId!, idempotencyKey);
-        var outcome = await grains.GetGrain<ICheckoutGrain>(checkoutId)
-            .RunAsync(new CheckoutRequest(body.ShopperId!, [], body.PaymentToken, code, body.Quantity!.Value));
+        var outcome = await desk.BuyAsync(body.ShopperId!, idempotencyKey, code, body.Quantity!.Value, body.PaymentToken);
         return outcome.Value is { } receipt
             ? TypedResults.Created($"/api/orders/{receipt.Orders[0].OrderId}", receipt.Orders[0])
             : Problems.From(outcome.Failure!);

@@ -34,6 +34,11 @@ public interface ICartGrain : IGrainWithStringKey
     [Alias("record-click")]
     Task<Outcome<Click>> RecordClickAsync(string linkCode);
 
-    [Alias("checkout")]
-    Task<Outcome<CheckoutReceipt>> CheckoutAsync(string idempotencyKey, string? paymentToken);
+    /// <summary>What checkout would buy: each line at the price the cart shows, with the click that attributes it.</summary>
+    [ReadOnly, Alias("checkout-items")]
+    Task<IReadOnlyList<CheckoutItem>> GetCheckoutItemsAsync();
+
+    /// <summary>The cart's checkout was journalled: the cart starts again empty.</summary>
+    [Alias("empty")]
+    Task EmptyAsync();
 }

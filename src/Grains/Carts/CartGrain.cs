@@ -19,17 +19,14 @@ public sealed class CartState
 
     /// <summary>The latest click per product, while it can still attribute a purchase.</summary>
     [Id(1)] public Dictionary<string, Click> Clicks { get; set; } = new(StringComparer.Ordinal);
-
-    /// <summary>Recent checkouts that already emptied this cart, so that a retried checkout does not empty it again.</summary>
-    [Id(2)] public List<string> EmptiedBy { get; set; } = [];
 }
 
 public sealed class CartGrain(
     [PersistentState("cart", StateStorage.Name)] IPersistentState<CartState> state,
+    ClickTally clicks,
     CommerceClock clock) : Grain, ICartGrain
 {
     private const int MaxRememberedClicks = 200;
-    private const int MaxRememberedCheckouts = 20;
 
     private CartState S => state.State;
     private string ShopperId => this.GetPrimaryKeyString();
@@ -84,7 +81,7 @@ public sealed class CartGrain(
 
     public async Task<Outcome<Click>> RecordClickAsync(string linkCode)
     {
-        var click = await GrainFactory.GetGrain<IClickTallyGrain>(0).CountAsync(linkCode, ShopperId);
+        var click = await clicks.CountAsync(linkCode, ShopperId);
         if (!click.Succeeded)
         {
             return click;
@@ -99,22 +96,16 @@ public sealed class CartGrain(
         return click;
     }
 
-    public async Task<Outcome<CheckoutReceipt>> CheckoutAsync(string idempotencyKey, string? paymentToken)
+    public Task<IReadOnlyList<CheckoutItem>> GetCheckoutItemsAsync() =>
+        Task.FromResult<IReadOnlyList<CheckoutItem>>(S.Lines.Select(l => new CheckoutItem(l.ProductId, l.Quantity, S.Clicks.GetValueOrDefault(l.ProductId), l.UnitPriceMinor)).ToArray());
+
+    public async Task EmptyAsync()
     {
-        var checkoutId = CheckoutIds.For(ShopperId, idempotencyKey);
-        var items = S.Lines.Select(l => new CheckoutItem(l.ProductId, l.Quantity, S.Clicks.GetValueOrDefault(l.ProductId))).ToArray();
-        var outcome = await GrainFactory.GetGrain<ICheckoutGrain>(checkoutId).RunAsync(new CheckoutRequest(ShopperId, items, paymentToken));
-        if (outcome.Succeeded && !S.EmptiedBy.Contains(checkoutId))
+        if (S.Lines.Count > 0)
         {
             S.Lines.Clear();
-            S.EmptiedBy.Add(checkoutId);
-            if (S.EmptiedBy.Count > MaxRememberedCheckouts)
-            {
-                S.EmptiedBy.RemoveAt(0);
-            }
             await state.SaveAsync(this);
         }
-        return outcome;
     }
 
     private void ForgetExpiredClicks()

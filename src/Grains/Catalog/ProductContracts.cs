@@ -58,6 +58,19 @@ public sealed record ProductQuote(
     [property: Id(5)] BrandTerms Terms,
     [property: Id(6)] ProductStatus Status);
 
+/// <summary>One checkout's ask of a product; a cart's checkout names the price its cart showed.</summary>
+[GenerateSerializer, Immutable, Alias("vetrina.stock-request")]
+public sealed record StockRequest(
+    [property: Id(0)] string CheckoutId,
+    [property: Id(1)] int Quantity,
+    [property: Id(2)] long? ExpectedUnitPriceMinor);
+
+/// <summary>The terms of sale (null: no such product) and, per request in order, null when granted or the refusal.</summary>
+[GenerateSerializer, Immutable, Alias("vetrina.stock-reservation")]
+public sealed record StockReservation(
+    [property: Id(0)] ProductQuote? Quote,
+    [property: Id(1)] Failure?[] Refusals);
+
 [Alias("vetrina.product")]
 public interface IProductGrain : IEffectTarget
 {
@@ -78,23 +91,21 @@ public interface IProductGrain : IEffectTarget
     Task<Outcome<ProductView>> AdjustStockAsync(string actingBrandId, int delta);
 
     /// <summary>
-    /// Holds stock for a checkout until it confirms or releases it; idempotent by checkout id. A repeat with another
-    /// quantity adjusts an unconfirmed hold and is refused for a confirmed one.
+    /// Sets stock aside for the checkouts of one commit window of one desk, in one turn and without a write: the
+    /// journal's conditional update decides what is sold, this only keeps the desks from asking for more than there
+    /// is. Answers the terms of sale and, per request, null when granted or why not.
     /// </summary>
-    [Alias("hold")]
-    Task<Outcome<ProductQuote>> HoldAsync(string checkoutId, int quantity, DateTimeOffset expiresAt);
+    [Alias("reserve")]
+    Task<StockReservation> ReserveAsync(string reservationId, IReadOnlyList<StockRequest> requests);
 
-    [Alias("confirm")]
-    Task ConfirmAsync(string checkoutId);
-
-    [Alias("release")]
-    Task ReleaseAsync(string checkoutId);
-
-    /// <summary>The checkout is finished and will never call about this hold again.</summary>
-    [OneWay, Alias("forget")]
-    Task ForgetAsync(string checkoutId);
+    /// <summary>
+    /// The window's journal transaction is over: <paramref name="soldUnits"/> of the reservation were sold, leaving the
+    /// product's journal row at <paramref name="version"/>; the rest goes back on sale.
+    /// </summary>
+    [Alias("settle")]
+    Task SettleAsync(string reservationId, int soldUnits, long version);
 
     /// <summary>Returns units of a cancelled or refunded order to stock; idempotent by operation id.</summary>
     [Alias("restock")]
-    Task RestockAsync(string operationId, int quantity, string checkoutId);
+    Task RestockAsync(string operationId, int quantity);
 }

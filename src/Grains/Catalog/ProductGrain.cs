@@ -1,52 +1,60 @@
 using Orleans.Serialization;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Vetrina.Grains.Checkout;
 using Vetrina.Grains.Common;
+using Vetrina.Grains.Journal;
 
 namespace Vetrina.Grains.Catalog;
 
 /// <summary>
-/// One sellable item: its terms and its stock. Stock moves only through holds that a checkout confirms or
-/// releases, so units sold can never exceed units stocked. A timer (while active) and a reminder (across
-/// restarts) ask the coordinator of any hold left unfinished to resolve it.
-/// A viral product takes every buy of a video, so it is reentrant: each call checks and changes the stock in one
-/// turn (no await in between, so no call sees another's half-done change) and is answered once a group-committed
-/// write holding its change is durable. Reads return the last durable view.
+/// One sellable item: its terms (grain state) and the admission to its stock. The stock counts themselves are a row
+/// of the sales journal, where a conditional update keeps sold within stocked; this grain mirrors them and, for
+/// each desk's commit window, reserves units in memory in one turn, so that desks ask the database only for what
+/// there is. A hot product thus takes one call per window from each silo, and no write.
+/// The mirror stays exact without re-reading: each settlement carries the row version its transaction left, and a
+/// version the grain has already read is not counted again. Units of a window that never settles (its silo died)
+/// are held back as unknown until the row is read again.
 /// </summary>
 [Reentrant]
 public sealed class ProductGrain(
     [PersistentState("product", StateStorage.Name)] IPersistentState<ProductState> state,
+    ISalesJournal journal,
     CommerceClock clock,
     IOptions<CheckoutOptions> options,
     IOptions<GroupCommitOptions> groupCommit,
-    DeepCopier copier,
-    ILogger<ProductGrain> logger) : Grain, IProductGrain, IRemindable
+    DeepCopier copier) : Grain, IProductGrain
 {
-    private const string RecoveryReminder = "holds";
-    private ProductView? _published;
-    private IGrainTimer? _sweepTimer;
-    private Task? _reminderRegistration;
+    private readonly Dictionary<string, Reservation> _reservations = new(StringComparer.Ordinal);
+    private ProductState _published = new();
     private GroupCommit? _commit;
+    private ProductState? _live;
+    private IGrainTimer? _sweepTimer;
+
+    // The mirror of the journal row: counts as of the last read (at _readVersion) plus every change reported since.
+    private int _stocked;
+    private int _sold;
+    private long _readVersion;
+    private int _reserved;
+    private int _unknown;
+    private List<(long Version, int SoldDelta)>? _changesDuringRead;
 
     private GroupCommit Commit => _commit ??= state.GroupCommit(this, groupCommit.Value, copier, S, () =>
     {
-        var view = View();
-        return () => _published = view;
+        var published = Terms(S);
+        return () => _published = published;
     });
-
-    private ProductState? _live;
 
     /// <summary>The live state every call changes; storage gets copies of it (see <see cref="DurableState.GroupCommit{T}"/>).</summary>
     private ProductState S => _live ??= state.State;
     private string ProductId => this.GetPrimaryKeyString();
+    private int Available => Math.Max(0, _stocked - _sold - _reserved - _unknown);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _published = View();
-        if (S.Holds.Count > 0)
+        _published = Terms(S);
+        if (S.Definition is not null && await journal.ReadStockAsync(ProductId, cancellationToken) is { } counts)
         {
-            await EnsureSweepingAsync();
+            (_stocked, _sold, _readVersion) = (counts.Stocked, counts.Sold, counts.Version);
         }
     }
 
@@ -57,20 +65,41 @@ public sealed class ProductGrain(
             // Every repeat is a conflict, an identical one too: api-v1 has no idempotent product creation.
             return Failure.Conflict($"SKU '{definition.Sku}' already exists for this brand.");
         }
+        // The stock row first: a product whose terms are durable always has one.
+        var counts = await journal.OpenStockAsync(ProductId, definition.Stock);
+        if (S.Definition is not null)
+        {
+            return Failure.Conflict($"SKU '{definition.Sku}' already exists for this brand.");
+        }
+        (_stocked, _sold, _readVersion) = (counts.Stocked, counts.Sold, counts.Version);
         S.Definition = definition;
         S.Title = definition.Title;
         S.PriceMinor = definition.PriceMinor;
         S.CommissionBps = definition.CommissionBps;
         S.Status = ProductStatus.Active;
-        S.Stocked = definition.Stock;
-        S.Available = definition.Stock;
         await Commit.DurableAsync();
-        return Outcome<ProductView>.Ok(_published!);
+        return Outcome<ProductView>.Ok(View()!);
     }
 
-    public Task<ProductView?> GetAsync() => Task.FromResult(_published);
+    public Task<ProductView?> GetAsync()
+    {
+        if (_published.Definition is null)
+        {
+            // A made-up id: leave memory at once, so that a flood of them cannot fill the silo.
+            this.DeactivateOnIdle();
+        }
+        return Task.FromResult(View());
+    }
 
-    public Task<ProductQuote?> QuoteAsync() => Task.FromResult(S.Definition is null ? null : Quote());
+    public Task<ProductQuote?> QuoteAsync()
+    {
+        if (_published.Definition is null)
+        {
+            this.DeactivateOnIdle();
+            return Task.FromResult<ProductQuote?>(null);
+        }
+        return Task.FromResult<ProductQuote?>(Quote());
+    }
 
     public async Task<Outcome<ProductView>> UpdateAsync(string actingBrandId, ProductChanges changes)
     {
@@ -87,7 +116,7 @@ public sealed class ProductGrain(
         S.CommissionBps = changes.CommissionBps ?? S.CommissionBps;
         S.Status = changes.Status ?? S.Status;
         await Commit.DurableAsync();
-        return Outcome<ProductView>.Ok(_published!);
+        return Outcome<ProductView>.Ok(View()!);
     }
 
     public async Task<Outcome<ProductView>> AdjustStockAsync(string actingBrandId, int delta)
@@ -100,211 +129,140 @@ public sealed class ProductGrain(
         {
             return Failure.Invalid(error);
         }
-        if ((long)S.Available + delta < 0)
+        if ((long)Available + delta < 0)
         {
-            return Failure.Conflict($"Only {S.Available} units are available; the stock cannot go below zero.");
+            return Failure.Conflict($"Only {Available} units are available; the stock cannot go below zero.");
         }
-        if ((long)S.Stocked + delta > int.MaxValue)
+        if ((long)_stocked + delta > int.MaxValue)
         {
             return Failure.Invalid("The stock would exceed the largest supported quantity.");
         }
-        S.Available += delta;
-        S.Stocked += delta;
-        await Commit.DurableAsync();
-        return Outcome<ProductView>.Ok(_published!);
+        // Units reserved for windows in flight stay on sale: the journal keeps them above what it removes.
+        var counts = await journal.AdjustStockAsync(ProductId, delta, keepFree: delta < 0 ? _reserved + _unknown : 0);
+        if (counts is null)
+        {
+            return Failure.Conflict($"Only {Available} units are available; the stock cannot go below zero.");
+        }
+        _stocked += delta;
+        Changed(counts.Version, soldDelta: 0);
+        return Outcome<ProductView>.Ok(View()!);
     }
 
-    public async Task<Outcome<ProductQuote>> HoldAsync(string checkoutId, int quantity, DateTimeOffset expiresAt)
+    public Task<StockReservation> ReserveAsync(string reservationId, IReadOnlyList<StockRequest> requests)
     {
-        // Armed before the write: a hold that became durable just before a crash must still be swept. If the write
-        // fails instead, the reminder finds no hold and unregisters itself. Armed before the checks too, because
-        // they and the change must happen in one turn.
-        await EnsureSweepingAsync();
-        if (S.Definition is null)
+        var refusals = new Failure?[requests.Count];
+        if (_published.Definition is null)
         {
-            return Failure.NotFound($"Product '{ProductId}'");
+            this.DeactivateOnIdle();
+            Array.Fill(refusals, Failure.NotFound($"Product '{ProductId}'"));
+            return Task.FromResult(new StockReservation(null, refusals));
         }
-        S.Holds.TryGetValue(checkoutId, out var earlier);
-        if (earlier is { Confirmed: true })
+        var quote = Quote();
+        var units = 0;
+        for (var i = 0; i < requests.Count; i++)
         {
-            // Sold to this checkout already; only the same quantity is a replay of it.
-            if (earlier.Quantity != quantity)
+            var request = requests[i];
+            refusals[i] = quote.Status != ProductStatus.Active ? Failure.Conflict($"Product '{ProductId}' is archived and cannot be bought.")
+                : request.ExpectedUnitPriceMinor is { } expected && expected != quote.UnitPriceMinor
+                    ? Failure.Conflict($"The price of product '{ProductId}' changed to {quote.UnitPriceMinor} since it was put in the cart; put it in the cart again.")
+                : Available - units < request.Quantity
+                    ? new Failure(FailureKind.Conflict, "Not enough stock", $"Product '{ProductId}' has {Available - units} units available; {request.Quantity} requested.")
+                : null;
+            if (refusals[i] is null)
             {
-                return Failure.Conflict($"Product '{ProductId}' already sold {earlier.Quantity} units to this checkout; {quantity} requested.");
+                units += request.Quantity;
             }
-            await Commit.SettledAsync();
-            return Outcome<ProductQuote>.Ok(Quote());
+            else if (refusals[i]!.Title == "Not enough stock")
+            {
+                VetrinaMetrics.StockRefused();
+            }
         }
-        if (S.Status != ProductStatus.Active)
+        if (units > 0)
         {
-            return Failure.Conflict($"Product '{ProductId}' is archived and cannot be bought.");
+            _reservations[reservationId] = new Reservation(units, clock.UtcNow);
+            _reserved += units;
+            _sweepTimer ??= this.RegisterGrainTimer(SweepAsync, new GrainTimerCreationOptions(options.Value.ReservationSweepInterval, options.Value.ReservationSweepInterval) { Interleave = true });
         }
-        if (quantity <= 0)
-        {
-            return Failure.Invalid("Quantity must be positive.");
-        }
-        // An unconfirmed hold met here is left by an attempt of this checkout that never reached Paying (a checkout
-        // holds only before it; a completed one whose confirmation was lost answers retries from its receipt and never
-        // holds again), so nothing was charged for it: a retry, perhaps with another cart, takes it over at the
-        // quantity it asks for now, and the confirmation sells exactly what the order says. If the stock does not
-        // allow that, the retry is refused like any checkout and releases the hold.
-        var free = S.Available + (earlier?.Quantity ?? 0);
-        if (free < quantity)
-        {
-            VetrinaMetrics.StockRefused();
-            return new Failure(FailureKind.Conflict, "Not enough stock", $"Product '{ProductId}' has {free} units available; {quantity} requested.");
-        }
-        S.Available = free - quantity;
-        S.Reserved += quantity - (earlier?.Quantity ?? 0);
-        S.Holds[checkoutId] = new StockHold { Quantity = quantity, ExpiresAt = expiresAt };
-        await Commit.DurableAsync();
-        return Outcome<ProductQuote>.Ok(Quote());
+        return Task.FromResult(new StockReservation(quote, refusals));
     }
 
-    public async Task ConfirmAsync(string checkoutId)
+    public Task SettleAsync(string reservationId, int soldUnits, long version)
     {
-        if (!S.Holds.TryGetValue(checkoutId, out var hold) || hold.Confirmed)
+        if (_reservations.Remove(reservationId, out var reservation))
         {
-            // Confirmed (or gone) in memory, perhaps not yet durable: answer only once it is.
-            await Commit.SettledAsync();
-            return;
+            _reserved -= reservation.Units;
         }
-        Sell(hold);
-        await Commit.DurableAsync();
-    }
-
-    public async Task ReleaseAsync(string checkoutId)
-    {
-        if (!S.Holds.TryGetValue(checkoutId, out var hold))
+        if (soldUnits > 0)
         {
-            await Commit.SettledAsync();
-            return;
-        }
-        if (hold.Confirmed)
-        {
-            logger.ReleaseOfConfirmedHold(checkoutId, ProductId);
-            return;
-        }
-        S.Holds.Remove(checkoutId);
-        S.Reserved -= hold.Quantity;
-        S.Available += hold.Quantity;
-        await Commit.DurableAsync();
-    }
-
-    public Task ForgetAsync(string checkoutId)
-    {
-        // Not written on its own: if this removal is lost in a crash, the sweep asks the checkout again and it
-        // answers with another Forget.
-        if (S.Holds.TryGetValue(checkoutId, out var hold) && hold.Confirmed)
-        {
-            S.Holds.Remove(checkoutId);
-            Commit.ChangedLazily();
+            Changed(version, soldUnits);
         }
         return Task.CompletedTask;
     }
 
-    public async Task RestockAsync(string operationId, int quantity, string checkoutId)
+    public async Task RestockAsync(string operationId, int quantity)
     {
-        if (S.Restocks.Contains(operationId))
+        if (await journal.RestockAsync(operationId, ProductId, quantity) is { } counts)
         {
-            await Commit.SettledAsync();
-            return;
+            Changed(counts.Version, -quantity);
         }
-        if (S.Holds.TryGetValue(checkoutId, out var hold) && !hold.Confirmed)
-        {
-            // The order exists, so its checkout was charged for these units; only the confirmation was lost (it runs
-            // beside the checkout's Completed write). Sell them first, so the restock takes them back from sold.
-            Sell(hold);
-        }
-        S.Restocks.Record(operationId, clock.UtcNow);
-        S.Restocks.AskSendersOfOverdue(GrainFactory, this.AsReference<IEffectTarget>(), clock.UtcNow);
-        S.Sold -= quantity;
-        S.Available += quantity;
-        await Commit.DurableAsync();
     }
 
-    public Task ForgetOperationsAsync(string[] operationIds)
+    public Task ForgetOperationsAsync(string[] operationIds) => Task.CompletedTask;
+
+    /// <summary>Counts a change of the journal row once: unless the last read already saw it.</summary>
+    private void Changed(long version, int soldDelta)
     {
-        if (S.Restocks.Forget(operationIds))
+        if (version > _readVersion)
         {
-            Commit.ChangedLazily();
+            _sold += soldDelta;
+            _changesDuringRead?.Add((version, soldDelta));
         }
-        return Task.CompletedTask;
     }
 
-    /// <summary>Forgotten ids that no write carried yet are written now, so stored state does not keep growing.</summary>
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Commit.WriteLazyChangesAsync(reason);
-
-    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    private async Task SweepAsync(CancellationToken cancellationToken)
     {
-        if (reminderName != RecoveryReminder)
+        var staleBefore = clock.UtcNow - options.Value.ReservationTimeout;
+        foreach (var (id, reservation) in _reservations)
         {
-            return;
-        }
-        if (S.Holds.Count == 0)
-        {
-            _reminderRegistration = null;
-            var reminder = await this.GetReminder(RecoveryReminder);
-            if (reminder is not null && S.Holds.Count == 0)
+            if (reservation.At < staleBefore)
             {
-                await this.UnregisterReminder(reminder);
+                // Its window may or may not have sold these units: only the journal knows.
+                _reservations.Remove(id);
+                _reserved -= reservation.Units;
+                _unknown += reservation.Units;
             }
-            // A hold taken while this ran may have registered the reminder before the removal above landed.
-            if (S.Holds.Count > 0)
-            {
-                _reminderRegistration = null;
-                await EnsureSweepingAsync();
-            }
-            return;
         }
-        Sweep();
-    }
-
-    private Task EnsureSweepingAsync()
-    {
-        _sweepTimer ??= this.RegisterGrainTimer(SweepTick, new GrainTimerCreationOptions(options.Value.HoldSweepInterval, options.Value.HoldSweepInterval) { KeepAlive = true });
-        // The reminder brings the product back after a crash so that no hold is left unresolved. Concurrent holds
-        // share one registration; a failed one is tried again by the next hold.
-        if (_reminderRegistration is not { IsCompletedSuccessfully: true } and not { IsCompleted: false })
+        if (_unknown > 0 && _changesDuringRead is null)
         {
-            _reminderRegistration = this.RegisterOrUpdateReminder(RecoveryReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+            await ReadAgainAsync(cancellationToken);
         }
-        return _reminderRegistration;
-    }
-
-    private Task SweepTick(CancellationToken cancellationToken)
-    {
-        if (S.Holds.Count == 0)
+        if (_reservations.Count == 0 && _unknown == 0)
         {
             _sweepTimer?.Dispose();
             _sweepTimer = null;
-            return Task.CompletedTask;
         }
-        Sweep();
-        S.Restocks.AskSendersOfOverdue(GrainFactory, this.AsReference<IEffectTarget>(), clock.UtcNow);
-        return Task.CompletedTask;
     }
 
-    private void Sweep()
+    private async Task ReadAgainAsync(CancellationToken cancellationToken)
     {
-        var now = clock.UtcNow;
-        foreach (var (checkoutId, hold) in S.Holds)
+        var unknown = _unknown;
+        _changesDuringRead = [];
+        try
         {
-            var stale = hold.Confirmed ? hold.ConfirmedAt + options.Value.ConfirmedHoldGrace < now : hold.ExpiresAt < now;
-            if (stale)
+            if (await journal.ReadStockAsync(ProductId, cancellationToken) is not { } counts)
             {
-                // Not awaited: the checkout calls back into this grain, which must not be waiting on it.
-                GrainFactory.GetGrain<ICheckoutGrain>(checkoutId).ResolveAsync(ProductId).Ignore();
+                return;
             }
+            // Changes reported while the read ran are in the row only if their version is not above the read's.
+            _sold = counts.Sold + _changesDuringRead.Where(c => c.Version > counts.Version).Sum(c => c.SoldDelta);
+            _stocked = counts.Stocked;
+            _readVersion = Math.Max(_readVersion, counts.Version);
+            _unknown -= unknown;
         }
-    }
-
-    private void Sell(StockHold hold)
-    {
-        hold.Confirmed = true;
-        hold.ConfirmedAt = clock.UtcNow;
-        S.Reserved -= hold.Quantity;
-        S.Sold += hold.Quantity;
+        finally
+        {
+            _changesDuringRead = null;
+        }
     }
 
     private Failure? OwnershipFailure(string actingBrandId)
@@ -316,12 +274,17 @@ public sealed class ProductGrain(
         return S.Definition.BrandId == actingBrandId ? null : Failure.Forbidden("The product belongs to another brand.");
     }
 
+    private static ProductState Terms(ProductState s) =>
+        new() { Definition = s.Definition, Title = s.Title, PriceMinor = s.PriceMinor, CommissionBps = s.CommissionBps, Status = s.Status };
+
     private ProductQuote Quote() =>
-        new(ProductId, S.Definition!.BrandId, S.PriceMinor, S.Definition.Currency, S.CommissionBps, S.Definition.Terms, S.Status);
+        new(ProductId, _published.Definition!.BrandId, _published.PriceMinor, _published.Definition.Currency, _published.CommissionBps, _published.Definition.Terms, _published.Status);
 
     private ProductView? View() =>
-        S.Definition is null
+        _published.Definition is not { } definition
             ? null
-            : new ProductView(ProductId, S.Definition.BrandId, S.Definition.Sku, S.Title, S.PriceMinor, S.Definition.Currency,
-                S.Available, S.CommissionBps, S.Status, S.Reserved, S.Sold, S.Stocked);
+            : new ProductView(ProductId, definition.BrandId, definition.Sku, _published.Title, _published.PriceMinor, definition.Currency,
+                Available, _published.CommissionBps, _published.Status, _reserved + _unknown, _sold, _stocked);
+
+    private sealed record Reservation(int Units, DateTimeOffset At);
 }

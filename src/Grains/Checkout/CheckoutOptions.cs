@@ -3,12 +3,15 @@ namespace Vetrina.Grains.Checkout;
 /// <summary>Configuration section <c>Vetrina:Checkout</c>.</summary>
 public sealed class CheckoutOptions
 {
-    /// <summary>How long stock stays held for a checkout that has not finished before its coordinator is asked to resolve it.</summary>
-    public TimeSpan ReservationTimeout { get; set; } = TimeSpan.FromMinutes(2);
+    /// <summary>
+    /// How long a product keeps stock reserved for a desk's commit window that has not settled (its silo died, say)
+    /// before it counts the units as unknown and reads its journal row again to learn what was sold.
+    /// </summary>
+    public TimeSpan ReservationTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How often a product with holds looks for expired or unfinished ones.</summary>
-    public TimeSpan HoldSweepInterval { get; set; } = TimeSpan.FromSeconds(15);
+    /// <summary>How often a product with reservations looks for stale ones.</summary>
+    public TimeSpan ReservationSweepInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long a confirmed hold may wait for its checkout's final word before the product asks for it.</summary>
-    public TimeSpan ConfirmedHoldGrace { get; set; } = TimeSpan.FromMinutes(1);
+    /// <summary>Most checkouts one desk writes in one journal transaction.</summary>
+    public int MaxBatch { get; set; } = 1024;
 }

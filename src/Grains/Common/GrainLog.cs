@@ -2,11 +2,17 @@ using Microsoft.Extensions.Logging;
 
 namespace Vetrina.Grains.Common;
 
-internal static partial class GrainLog
+public static partial class GrainLog
 {
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Error, Message = "Checkout {CheckoutId} asked to release a confirmed hold on {ProductId}; ignored")]
-    public static partial void ReleaseOfConfirmedHold(this ILogger logger, string checkoutId, string productId);
-
     [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Order {OrderId} could not deliver its effects; retrying later")]
     public static partial void EffectsDeferred(this ILogger logger, Exception exception, string orderId);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "A journal projection did not reach its target; retrying")]
+    public static partial void ProjectionDeferred(this ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "The journal refused a window of {Count} checkouts as it would oversell {ProductId}; committing them one by one")]
+    public static partial void WindowOversold(this ILogger logger, int count, string productId);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Error, Message = "A commit window of {Count} checkouts failed; its outcome is unknown until a retry or the products' next read")]
+    public static partial void WindowFailed(this ILogger logger, Exception exception, int count);
 }

@@ -8,6 +8,9 @@ public static class VetrinaMetrics
 {
     public const string MeterName = "Vetrina";
 
+    /// <summary>Vetrina's own spans (a checkout desk's commit window), on the activity source of the same name.</summary>
+    public static readonly ActivitySource Tracing = new(MeterName);
+
     private static readonly Meter Meter = new(MeterName);
 
     // Bucket advice: the exporters' default buckets (0 to 10,000) suit milliseconds, not seconds or batch sizes.
@@ -21,7 +24,7 @@ public static class VetrinaMetrics
 
     private static readonly Counter<long> Checkouts = Meter.CreateCounter<long>(
         "vetrina.checkouts", unit: "{checkout}",
-        description: "Checkouts decided, by kind (cart, buy, or recovered by a hold sweep) and outcome (completed or the refusal's kind); replays are not counted.");
+        description: "Checkouts decided, by kind (cart or buy) and outcome (completed or the refusal's kind); replays are not counted.");
 
     private static readonly Counter<long> StockRefusals = Meter.CreateCounter<long>(
         "vetrina.stock.refusals", unit: "{hold}", description: "Holds a product refused because it had not enough stock.");
@@ -64,6 +67,19 @@ public static class VetrinaMetrics
         {
             CommissionReversed.Add(reversedDelta, tag);
         }
+    }
+
+    private static readonly Counter<long> JournalTransactions = Meter.CreateCounter<long>(
+        "vetrina.journal.transactions", unit: "{transaction}", description: "Sales journal transactions that wrote checkouts (one per commit window, more when a window is written one by one).");
+
+    private static readonly Counter<long> JournalCheckouts = Meter.CreateCounter<long>(
+        "vetrina.journal.checkouts", unit: "{checkout}", description: "Checkout outcomes written to the sales journal (replays included, which write nothing new).");
+
+    /// <summary>One journal transaction carried <paramref name="checkouts"/> checkout outcomes.</summary>
+    public static void JournalCommitted(int checkouts)
+    {
+        JournalTransactions.Add(1);
+        JournalCheckouts.Add(checkouts);
     }
 
     public static void ClickCounted() => Clicks.Add(1);

@@ -56,4 +56,8 @@ public interface ICreatorGrain : IEffectTarget
 
     [Alias("apply")]
     Task ApplyAsync(LedgerEntry entry);
+
+    /// <summary>Adds a journal batch's commission to the ledger, once (see <see cref="Projections.JournalWatermarks"/>).</summary>
+    [Alias("project")]
+    Task ProjectAsync(Journal.JournalPosition position, IReadOnlyList<LedgerEntry> entries);
 }

@@ -2,7 +2,9 @@ using Orleans.Serialization;
 using Microsoft.Extensions.Options;
 using Vetrina.Grains.Catalog;
 using Vetrina.Grains.Common;
+using Vetrina.Grains.Journal;
 using Vetrina.Grains.Links;
+using Vetrina.Grains.Projections;
 
 namespace Vetrina.Grains.Creators;
 
@@ -13,6 +15,7 @@ public sealed class CreatorState
     [Id(1)] public string? ApiKeyHash { get; set; }
     [Id(2)] public CommissionLedger Ledger { get; set; } = new();
     [Id(3)] public AppliedOperations Applied { get; set; } = new();
+    [Id(4)] public JournalWatermarks Projected { get; set; } = new();
 }
 
 /// <summary>
@@ -123,6 +126,24 @@ public sealed class CreatorGrain(
         S.Applied.AskSendersOfOverdue(GrainFactory, this.AsReference<IEffectTarget>(), clock.UtcNow);
         await Commit.DurableAsync();
         VetrinaMetrics.LedgerApplied(entry.Currency, entry.PendingDelta, entry.SettledDelta, entry.ReversedDelta);
+    }
+
+    public async Task ProjectAsync(JournalPosition position, IReadOnlyList<LedgerEntry> entries)
+    {
+        if (!S.Projected.Advance(position))
+        {
+            await Commit.SettledAsync();
+            return;
+        }
+        foreach (var entry in entries)
+        {
+            S.Ledger.Apply(entry);
+        }
+        await Commit.DurableAsync();
+        foreach (var entry in entries)
+        {
+            VetrinaMetrics.LedgerApplied(entry.Currency, entry.PendingDelta, entry.SettledDelta, entry.ReversedDelta);
+        }
     }
 
     public Task ForgetOperationsAsync(string[] operationIds)

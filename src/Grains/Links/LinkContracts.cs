@@ -67,10 +67,14 @@ public interface ILinkGrain : IEffectTarget
     [AlwaysInterleave, Alias("definition")]
     Task<LinkDefinition?> GetDefinitionAsync();
 
-    /// <summary>Adds clicks a silo tallied (see <see cref="ClickTallyGrain"/>).</summary>
+    /// <summary>Adds clicks a silo tallied (see <see cref="ClickTally"/>).</summary>
     [Alias("add-clicks")]
     Task AddClicksAsync(ClickBatch batch);
 
     [Alias("apply")]
     Task ApplyAsync(LinkSaleEntry entry);
+
+    /// <summary>Adds a journal batch's sales through this link, once (see <see cref="Projections.JournalWatermarks"/>).</summary>
+    [Alias("project")]
+    Task ProjectAsync(Journal.JournalPosition position, LinkSaleEntry entry);
 }

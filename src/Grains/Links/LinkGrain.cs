@@ -1,6 +1,8 @@
 using Orleans.Serialization;
 using Microsoft.Extensions.Options;
 using Vetrina.Grains.Common;
+using Vetrina.Grains.Journal;
+using Vetrina.Grains.Projections;
 
 namespace Vetrina.Grains.Links;
 
@@ -15,10 +17,11 @@ public sealed class LinkState
     [Id(5)] public long GmvMinor { get; set; }
     [Id(6)] public long CommissionMinor { get; set; }
     [Id(7)] public AppliedOperations Applied { get; set; } = new();
+    [Id(8)] public JournalWatermarks Projected { get; set; } = new();
 }
 
 /// <summary>
-/// A short code tying one creator to one product: counts clicks (tallied per silo by <see cref="ClickTallyGrain"/>)
+/// A short code tying one creator to one product: counts clicks (tallied per silo by <see cref="ClickTally"/>)
 /// and the sales they drive. A viral link takes
 /// every click and sale of a video, so it is reentrant and its writes are group-committed: each change is made
 /// in memory in one turn and answered once a batched write containing it is durable.
@@ -96,13 +99,29 @@ public sealed class LinkGrain(
             await Commit.SettledAsync();
             return;
         }
+        Add(entry);
+        S.Applied.Record(entry.OperationId, clock.UtcNow);
+        S.Applied.AskSendersOfOverdue(GrainFactory, this.AsReference<IEffectTarget>(), clock.UtcNow);
+        await Commit.DurableAsync();
+    }
+
+    public async Task ProjectAsync(JournalPosition position, LinkSaleEntry entry)
+    {
+        if (!S.Projected.Advance(position))
+        {
+            await Commit.SettledAsync();
+            return;
+        }
+        Add(entry);
+        await Commit.DurableAsync();
+    }
+
+    private void Add(LinkSaleEntry entry)
+    {
         S.Orders += entry.OrdersDelta;
         S.Units += entry.UnitsDelta;
         S.GmvMinor += entry.GmvDelta;
         S.CommissionMinor += entry.CommissionDelta;
-        S.Applied.Record(entry.OperationId, clock.UtcNow);
-        S.Applied.AskSendersOfOverdue(GrainFactory, this.AsReference<IEffectTarget>(), clock.UtcNow);
-        await Commit.DurableAsync();
     }
 
     public Task ForgetOperationsAsync(string[] operationIds)

@@ -81,10 +81,6 @@ public sealed record RefundLine([property: Id(0)] string ProductId, [property: I
 [Alias("vetrina.order")]
 public interface IOrderGrain : IEffectSender
 {
-    /// <summary>Records the order of a paid checkout and books its commission and sales; idempotent.</summary>
-    [Alias("place")]
-    Task<OrderView> PlaceAsync(OrderDraft draft);
-
     [AlwaysInterleave, Alias("get")]
     Task<Outcome<OrderView>> GetAsync(OrderActor actor);
 
@@ -99,8 +95,4 @@ public interface IOrderGrain : IEffectSender
 
     [Alias("refund")]
     Task<Outcome<OrderView>> RefundAsync(OrderActor actor, IReadOnlyList<RefundLine> lines, bool restock);
-
-    /// <summary>The order's own follow-up to a placement: durably empties the outbox of the effects it delivered.</summary>
-    [OneWay, Alias("clear-delivered-effects")]
-    Task ClearDeliveredEffectsAsync();
 }

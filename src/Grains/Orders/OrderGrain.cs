@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Vetrina.Grains.Catalog;
 using Vetrina.Grains.Common;
 using Vetrina.Grains.Creators;
+using Vetrina.Grains.Journal;
 using Vetrina.Grains.Links;
 using Vetrina.Grains.Payments;
 using Vetrina.Grains.Sales;
@@ -19,6 +20,7 @@ public sealed class OrderGrain(
     [PersistentState("order", StateStorage.Name)] IPersistentState<OrderState> state,
     CommerceClock clock,
     IPaymentGateway payments,
+    ISalesJournal journal,
     IOptions<FulfilmentOptions> options,
     ILogger<OrderGrain> logger) : Grain, IOrderGrain, IRemindable
 {
@@ -27,13 +29,18 @@ public sealed class OrderGrain(
 
     private bool _settlementScheduled;
     private bool _effectsRetryScheduled;
-    private OrderEffect[]? _deliveredNotCleared;
 
     private OrderState S => state.State;
     private string OrderId => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        if (S.Draft is null && await journal.FindOrderAsync(OrderId, cancellationToken) is { } placed)
+        {
+            // Never changed since its checkout journalled it: the journal row is the whole order. Its placement's
+            // effects on ledgers and stats came from the journal's projection, so its first change starts from them.
+            state.State = OrderState.Placed(placed);
+        }
         if (S.Status == OrderStatus.Delivered)
         {
             // Also repairs an order delivered before its reminder was registered first.
@@ -45,26 +52,15 @@ public sealed class OrderGrain(
         }
     }
 
-    public async Task<OrderView> PlaceAsync(OrderDraft draft)
+    public Task<Outcome<OrderView>> GetAsync(OrderActor actor)
     {
         if (S.Draft is null)
         {
-            await ChangeAsync(() =>
-            {
-                S.Draft = draft;
-                S.Status = OrderStatus.Paid;
-                S.RefundedQuantities = new int[draft.Lines.Count];
-            }, placedAgainUntilDone: true);
+            // A made-up id: leave memory at once, so that a flood of them cannot fill the silo.
+            this.DeactivateOnIdle();
         }
-        else if (S.Outbox.Count > 0)
-        {
-            await DeliverOutboxAsync();
-        }
-        return View();
+        return Task.FromResult(AccessFailure(actor) is { } failure ? failure : Outcome<OrderView>.Ok(View()));
     }
-
-    public Task<Outcome<OrderView>> GetAsync(OrderActor actor) =>
-        Task.FromResult(AccessFailure(actor) is { } failure ? failure : Outcome<OrderView>.Ok(View()));
 
     public async Task<Outcome<OrderView>> CancelAsync(OrderActor actor)
     {
@@ -276,18 +272,14 @@ public sealed class OrderGrain(
 
     private string EffectPrefix => $"{OrderId}/{S.Revision}";
 
-    private Task ChangeAsync(Action change, bool placedAgainUntilDone = false) => ChangeAsync(() =>
+    private Task ChangeAsync(Action change) => ChangeAsync(() =>
     {
         change();
         return [];
-    }, placedAgainUntilDone);
+    });
 
     /// <summary>Applies a change, writes it with its effects in one state write, then delivers the effects.</summary>
-    /// <param name="placedAgainUntilDone">
-    /// The placement of the order: its checkout keeps its stock holds until every order is placed, and their sweep
-    /// places again, which delivers what is left. So placing, the hot path, needs no reminder of its own.
-    /// </param>
-    private async Task ChangeAsync(Func<IEnumerable<OrderEffect>> change, bool placedAgainUntilDone = false)
+    private async Task ChangeAsync(Func<IEnumerable<OrderEffect>> change)
     {
         var before = OrderAccounting.Of(S);
         var extra = change().ToList();
@@ -297,31 +289,8 @@ public sealed class OrderGrain(
         S.Revision++;
         // The retry reminder exists before the effects are durable: if this grain stops right after the write,
         // the reminder brings it back to deliver them even when no request ever calls this order again.
-        await state.SaveAsync(this, S.Outbox.Count > 0 && !placedAgainUntilDone ? EnsureEffectsRetryAsync : null);
-        if (!placedAgainUntilDone)
-        {
-            await DeliverOutboxAsync();
-            return;
-        }
-        // Placing is the hot path of every buy: its caller waits for the effects (a ledger read right after a buy
-        // shows the commission) but not for the write that empties the outbox, which follows as this grain's next
-        // call. Should that write be lost, the outbox only names effects already applied, which the targets still
-        // remember (they forget them only after it) and which a later delivery therefore skips.
-        if (await DeliverPendingAsync() is { } delivered)
-        {
-            _deliveredNotCleared = delivered;
-            this.AsReference<IOrderGrain>().ClearDeliveredEffectsAsync().Ignore();
-        }
-    }
-
-    public async Task ClearDeliveredEffectsAsync()
-    {
-        var delivered = _deliveredNotCleared;
-        _deliveredNotCleared = null;
-        if (delivered is not null && delivered.Any(S.Outbox.Contains))
-        {
-            await ClearAsync(delivered);
-        }
+        await state.SaveAsync(this, S.Outbox.Count > 0 ? EnsureEffectsRetryAsync : null);
+        await DeliverOutboxAsync();
     }
 
     private async Task DeliverOutboxAsync()
@@ -390,7 +359,7 @@ public sealed class OrderGrain(
         OrderEffectKind.CreatorLedger => GrainFactory.GetGrain<ICreatorGrain>(effect.TargetId).ApplyAsync(effect.Ledger!),
         OrderEffectKind.LinkSales => GrainFactory.GetGrain<ILinkGrain>(effect.TargetId).ApplyAsync(effect.LinkSale!),
         OrderEffectKind.BrandSales => GrainFactory.GetGrain<IBrandSalesGrain>(effect.TargetId).ApplyAsync(effect.Sales!),
-        OrderEffectKind.Restock => GrainFactory.GetGrain<IProductGrain>(effect.TargetId).RestockAsync(effect.OperationId, (int)effect.Amount, S.Draft!.CheckoutId),
+        OrderEffectKind.Restock => GrainFactory.GetGrain<IProductGrain>(effect.TargetId).RestockAsync(effect.OperationId, (int)effect.Amount),
         OrderEffectKind.PaymentRefund => payments.RefundAsync(effect.OperationId, effect.TargetId, effect.Amount, S.Draft!.Currency),
         _ => throw new InvalidOperationException($"Unknown effect kind {effect.Kind}."),
     };
@@ -409,13 +378,5 @@ public sealed class OrderGrain(
 
     private static string Describe(OrderStatus status) => status.ToString().ToLowerInvariant();
 
-    private OrderView View()
-    {
-        var draft = S.Draft!;
-        var lines = draft.Lines.Select((l, i) => new OrderLineView(l.ProductId, l.Quantity, l.UnitPriceMinor, l.LinkCode, l.CreatorId, l.CommissionBps,
-            l.CommissionBps is { } bps ? Money.Commission(l.UnitPriceMinor, S.KeptQuantity(i), bps) : 0,
-            S.RefundedQuantities[i], S.Cancelled ? l.Quantity - S.RefundedQuantities[i] : 0)).ToArray();
-        return new OrderView(draft.OrderId, draft.ShopperId, draft.BrandId, S.Status, draft.Currency, draft.TotalMinor, S.RefundedMinor,
-            draft.CreatedAt, draft.PaymentId, lines, S.ShippedAt, S.DeliveredAt, S.ReturnWindowEndsAt, S.CompletedAt);
-    }
+    private OrderView View() => S.View();
 }

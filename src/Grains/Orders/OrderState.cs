@@ -1,3 +1,5 @@
+using Vetrina.Grains.Common;
+
 namespace Vetrina.Grains.Orders;
 
 [GenerateSerializer, Alias("vetrina.order-state")]
@@ -20,4 +22,23 @@ public sealed class OrderState
     [Id(10)] public int Revision { get; set; }
 
     public int KeptQuantity(int line) => Cancelled ? 0 : Draft!.Lines[line].Quantity - RefundedQuantities[line];
+
+    /// <summary>An order as its checkout journalled it: paid, nothing changed since.</summary>
+    public static OrderState Placed(OrderDraft draft) =>
+        new() { Draft = draft, Status = OrderStatus.Paid, RefundedQuantities = new int[draft.Lines.Count] };
+
+    public OrderView View()
+    {
+        var draft = Draft!;
+        var lines = new OrderLineView[draft.Lines.Count];
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var l = draft.Lines[i];
+            lines[i] = new OrderLineView(l.ProductId, l.Quantity, l.UnitPriceMinor, l.LinkCode, l.CreatorId, l.CommissionBps,
+                l.CommissionBps is { } bps ? Money.Commission(l.UnitPriceMinor, KeptQuantity(i), bps) : 0,
+                RefundedQuantities[i], Cancelled ? l.Quantity - RefundedQuantities[i] : 0);
+        }
+        return new OrderView(draft.OrderId, draft.ShopperId, draft.BrandId, Status, draft.Currency, draft.TotalMinor, RefundedMinor,
+            draft.CreatedAt, draft.PaymentId, lines, ShippedAt, DeliveredAt, ReturnWindowEndsAt, CompletedAt);
+    }
 }

@@ -1,6 +1,8 @@
 using Orleans.Serialization;
 using Microsoft.Extensions.Options;
 using Vetrina.Grains.Common;
+using Vetrina.Grains.Journal;
+using Vetrina.Grains.Projections;
 
 namespace Vetrina.Grains.Sales;
 
@@ -10,6 +12,7 @@ public sealed class BrandSalesState
     [Id(0)] public Dictionary<string, ProductSales> ByProduct { get; set; } = new(StringComparer.Ordinal);
     [Id(1)] public Dictionary<string, CreatorSales> ByCreator { get; set; } = new(StringComparer.Ordinal);
     [Id(2)] public AppliedOperations Applied { get; set; } = new();
+    [Id(3)] public JournalWatermarks Projected { get; set; } = new();
 }
 
 /// <summary>A brand's sales by product and by creator; every sale of the brand lands here, so writes are group-committed.</summary>
@@ -48,6 +51,26 @@ public sealed class BrandSalesGrain(
             await Commit.SettledAsync();
             return;
         }
+        Add(entry);
+        s.Applied.Record(entry.OperationId, clock.UtcNow);
+        s.Applied.AskSendersOfOverdue(GrainFactory, this.AsReference<IEffectTarget>(), clock.UtcNow);
+        await Commit.DurableAsync();
+    }
+
+    public async Task ProjectAsync(JournalPosition position, SalesEntry entry)
+    {
+        if (!S.Projected.Advance(position))
+        {
+            await Commit.SettledAsync();
+            return;
+        }
+        Add(entry);
+        await Commit.DurableAsync();
+    }
+
+    private void Add(SalesEntry entry)
+    {
+        var s = S;
         foreach (var delta in entry.ProductDeltas)
         {
             var current = s.ByProduct.GetValueOrDefault(delta.ProductId) ?? new ProductSales(delta.ProductId, 0, 0);
@@ -64,9 +87,6 @@ public sealed class BrandSalesGrain(
                 CommissionMinor = current.CommissionMinor + delta.CommissionMinor,
             };
         }
-        s.Applied.Record(entry.OperationId, clock.UtcNow);
-        s.Applied.AskSendersOfOverdue(GrainFactory, this.AsReference<IEffectTarget>(), clock.UtcNow);
-        await Commit.DurableAsync();
     }
 
     public Task ForgetOperationsAsync(string[] operationIds)

@@ -35,6 +35,10 @@ public interface IBrandSalesGrain : IEffectTarget
     [Alias("apply")]
     Task ApplyAsync(SalesEntry entry);
 
+    /// <summary>Adds a journal batch's sales of this brand, once (see <see cref="Projections.JournalWatermarks"/>).</summary>
+    [Alias("project")]
+    Task ProjectAsync(Journal.JournalPosition position, SalesEntry entry);
+
     [AlwaysInterleave, Alias("report")]
     Task<SalesReport> GetReportAsync();
 }

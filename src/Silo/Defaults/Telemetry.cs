@@ -19,7 +19,7 @@ public static class Telemetry
     public const string PrometheusPath = "/metrics";
 
     /// <summary>Activity sources traced: Orleans grain calls (system and application grains) and PostgreSQL.</summary>
-    public static readonly string[] ActivitySources = ["Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Npgsql"];
+    public static readonly string[] ActivitySources = ["Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Npgsql", VetrinaMetrics.MeterName];
 
     /// <summary>Meters collected besides ASP.NET Core's and the runtime's.</summary>
     public static readonly string[] Meters = [VetrinaMetrics.MeterName, "Microsoft.Orleans", "Npgsql"];

@@ -5,6 +5,7 @@ using Vetrina.Grains.Common;
 using Vetrina.Grains.Links;
 using Vetrina.Grains.Orders;
 using Vetrina.Grains.Payments;
+using Vetrina.Grains.Projections;
 using Vetrina.Silo.Defaults;
 using Vetrina.Silo.Storage;
 
@@ -27,6 +28,7 @@ public static class VetrinaHost
         builder.Services.Configure<FulfilmentOptions>(builder.Configuration.GetSection("Vetrina:Fulfilment"));
         builder.Services.Configure<ClickOptions>(builder.Configuration.GetSection("Vetrina:Clicks"));
         builder.Services.Configure<GroupCommitOptions>(o => o.Enabled = builder.Configuration.GetValue("Vetrina:GroupCommit", defaultValue: true));
+        builder.Services.AddSingleton<CheckoutDesk>();
 
         builder.UseOrleans(silo =>
         {
@@ -45,6 +47,9 @@ public static class VetrinaHost
             silo.AddSiloDefaults(settings);
         });
 
+        // After Orleans, so that they stop first: the last clicks and projections still reach their grains.
+        builder.Services.AddSingleton<ClickTally>().AddHostedService(services => services.GetRequiredService<ClickTally>());
+        builder.Services.AddSingleton<SalesProjector>().AddHostedService(services => services.GetRequiredService<SalesProjector>());
         builder.Services.AddVetrinaApi(platformKey);
         return builder;
     }

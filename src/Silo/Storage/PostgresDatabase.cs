@@ -7,6 +7,7 @@ namespace Vetrina.Silo.Storage;
 public static class PostgresDatabase
 {
     private const string SchemaResource = "Vetrina.Silo.Storage.Postgres.postgres-schema.sql";
+    private const string JournalResource = "Vetrina.Silo.Storage.Postgres.postgres-journal.sql";
 
     /// <summary>
     /// The operator's connection string with what suits Orleans' storage, unless it says otherwise: a handful of
@@ -35,8 +36,11 @@ public static class PostgresDatabase
     {
         using var connection = new NpgsqlConnection(connectionString);
         connection.Open();
-        using var command = new NpgsqlCommand(SchemaScript.Read(SchemaResource), connection);
-        command.ExecuteNonQuery();
+        foreach (var script in new[] { SchemaResource, JournalResource })
+        {
+            using var command = new NpgsqlCommand(SchemaScript.Read(script), connection);
+            command.ExecuteNonQuery();
+        }
     }
 
     public static async Task PingAsync(string connectionString, CancellationToken cancellationToken)

@@ -6,6 +6,7 @@ namespace Vetrina.Silo.Storage;
 public static class SqliteDatabase
 {
     private const string SchemaResource = "Vetrina.Silo.Storage.Sqlite.sqlite-schema.sql";
+    private const string JournalResource = "Vetrina.Silo.Storage.Sqlite.sqlite-journal.sql";
 
     /// <summary>Creates the folder and applies the schema (idempotent); returns the connection string to use.</summary>
     public static string Prepare(string path)
@@ -20,9 +21,12 @@ public static class SqliteDatabase
         }.ToString();
         using var connection = new SqliteConnection(connectionString);
         connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = SchemaScript.Read(SchemaResource);
-        command.ExecuteNonQuery();
+        foreach (var script in new[] { SchemaResource, JournalResource })
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = SchemaScript.Read(script);
+            command.ExecuteNonQuery();
+        }
         return connectionString;
     }
 

@@ -2,7 +2,11 @@ using System.Net;
 using Orleans.Configuration;
 using Orleans.Storage;
 using Vetrina.Grains.Common;
+using Vetrina.Grains.Journal;
+using Npgsql;
 using Vetrina.Silo.Hosting;
+using Vetrina.Silo.Storage.Postgres;
+using Vetrina.Silo.Storage.Sqlite;
 
 namespace Vetrina.Silo.Storage;
 
@@ -28,10 +32,13 @@ public static class StorageSetup
                 silo.Services.AddKeyedSingleton<IGrainStorage>(StateStorage.Name,
                     (services, _) => new InProcessGrainStorage(services.GetRequiredService<IGrainStorageSerializer>()));
                 silo.UseInMemoryReminderService();
+                silo.Services.AddSingleton<ISalesJournal, InMemorySalesJournal>();
                 break;
             case StorageKind.Sqlite:
                 silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, serviceId: settings.ServiceId, clusterId: settings.ClusterId);
-                UseAdoNet(silo, SqliteInvariant, SqliteDatabase.Prepare(settings.SqlitePath));
+                var sqlite = SqliteDatabase.Prepare(settings.SqlitePath);
+                UseAdoNet(silo, SqliteInvariant, sqlite);
+                silo.Services.AddSingleton<ISalesJournal>(new SqliteSalesJournal(sqlite));
                 break;
             case StorageKind.Postgres:
                 var connectionString = PostgresDatabase.WithEngineDefaults(settings.PostgresConnectionString
@@ -51,6 +58,8 @@ public static class StorageSetup
                     o.ConnectionString = connectionString;
                 });
                 UseAdoNet(silo, PostgresInvariant, connectionString);
+                silo.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+                silo.Services.AddSingleton<ISalesJournal, PostgresSalesJournal>();
                 break;
             default:
                 throw new InvalidOperationException($"Unknown storage '{settings.Storage}'; use sqlite, memory or postgres.");

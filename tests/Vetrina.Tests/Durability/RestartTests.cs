@@ -30,10 +30,12 @@ public sealed class RestartTests : IDisposable
             (await api.PostAsync($"/api/orders/{deliveredOrder}/deliver", null, brand.Key)).Expect(HttpStatusCode.OK);
             productBefore = await api.ProductAsync(product);
             // Link clicks are tallied per silo and handed to the link within a flush interval.
-            statsBefore = (await Eventually.HoldsAsync(() => api.GetAsync($"/api/links/{code}/stats"), r => r.Number("clicks") == 2,
-                because: "both clicks reach the link")).Body;
-            salesBefore = (await api.GetAsync($"/api/brands/{brand.Id}/sales", brand.Key)).Expect(HttpStatusCode.OK).Body;
-            Assert.Equal((1000L, 0L, 0L, 0L), await api.EarningsAsync(creator.Id, "EUR"));
+            // Sales reach stats, sales and earnings from the journal within a second.
+            statsBefore = (await Eventually.HoldsAsync(() => api.GetAsync($"/api/links/{code}/stats"), r => r.Number("clicks") == 2 && r.Number("orders") == 2,
+                because: "both clicks and both orders reach the link")).Body;
+            await Eventually.ProjectedAsync((1000L, 0L, 0L, 0L), () => api.EarningsAsync(creator.Id, "EUR"));
+            salesBefore = (await Eventually.HoldsAsync(() => api.GetAsync($"/api/brands/{brand.Id}/sales", brand.Key),
+                r => r.Body.GetProperty("byProduct").EnumerateArray().Sum(p => p.GetProperty("units").GetInt64()) == 5, because: "both orders reach the brand's sales")).Body;
         }
 
         _clock.Advance(TimeSpan.FromDays(8));

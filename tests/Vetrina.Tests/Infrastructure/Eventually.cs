@@ -18,4 +18,20 @@ public static class Eventually
         }
         return last;
     }
+
+    /// <summary>
+    /// Waits until a projected figure (earnings, link stats, brand sales: they lag the journal by up to a second)
+    /// equals what is expected, and fails with both values if it never does.
+    /// </summary>
+    public static async Task ProjectedAsync<T>(T expected, Func<Task<T>> probe, TimeSpan? deadline = null)
+    {
+        var until = DateTime.UtcNow + (deadline ?? TimeSpan.FromSeconds(30));
+        var last = await probe();
+        while (!EqualityComparer<T>.Default.Equals(last, expected) && DateTime.UtcNow < until)
+        {
+            await Task.Delay(50);
+            last = await probe();
+        }
+        Xunit.Assert.Equal(expected, last);
+    }
 }

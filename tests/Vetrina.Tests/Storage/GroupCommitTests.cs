@@ -114,26 +114,26 @@ public sealed class GroupCommitTests
     {
         // Orleans' ADO.NET storage serializes after an await, off the grain's turn: here the fake storage does the same.
         var copier = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<DeepCopier>();
-        var storage = new GatedStorage(new ProductState { Available = 10, Stocked = 10 });
+        var storage = new GatedStorage(new ProductState { PriceMinor = 10, CommissionBps = 0 });
         var live = storage.State;
         var commit = storage.GroupCommit(new NoGrain(), new GroupCommitOptions(), copier, live, () => () => { });
 
         var write = commit.DurableAsync();
-        live.Available -= 7;
-        live.Reserved += 7;
+        live.PriceMinor -= 7;
+        live.CommissionBps += 7;
         storage.Gate.SetResult();
         await write;
 
-        Assert.Equal((10, 0), storage.Serialized);
+        Assert.Equal((10L, 0), storage.Serialized);
         Assert.NotSame(live, storage.State);
-        Assert.Equal((3, 7), (live.Available, live.Reserved));
+        Assert.Equal((3L, 7), (live.PriceMinor, live.CommissionBps));
     }
 
     private sealed class GatedStorage(ProductState initial) : IPersistentState<ProductState>
     {
         public TaskCompletionSource Gate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public (int Available, int Reserved) Serialized { get; private set; }
+        public (long PriceMinor, int CommissionBps) Serialized { get; private set; }
 
         public ProductState State { get; set; } = initial;
 
@@ -148,7 +148,7 @@ public sealed class GroupCommitTests
         public async Task WriteStateAsync()
         {
             await Gate.Task;
-            Serialized = (State.Available, State.Reserved);
+            Serialized = (State.PriceMinor, State.CommissionBps);
         }
     }
 

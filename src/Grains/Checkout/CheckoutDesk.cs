@@ -1,0 +1,434 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Vetrina.Grains.Carts;
+using Vetrina.Grains.Catalog;
+using Vetrina.Grains.Common;
+using Vetrina.Grains.Journal;
+using Vetrina.Grains.Links;
+using Vetrina.Grains.Orders;
+using Vetrina.Grains.Payments;
+using Vetrina.Grains.Projections;
+
+namespace Vetrina.Grains.Checkout;
+
+/// <summary>
+/// Each silo's checkout desk: the API hands it one-tap buys and cart checkouts in-process, and it decides them in
+/// commit windows. All checkouts waiting while one window is decided form the next one, which makes one reservation
+/// call per product, charges each checkout (idempotently by its id), writes every outcome in one journal transaction,
+/// answers, settles the reservations with one call per product, and hands the orders to the projection. No grain is
+/// activated for a checkout or an order.
+/// </summary>
+public sealed class CheckoutDesk(
+    IGrainFactory grains,
+    ISalesJournal journal,
+    IPaymentGateway payments,
+    ClickTally clicks,
+    SalesProjector projector,
+    CommerceClock clock,
+    IOptions<CheckoutOptions> options,
+    ILogger<CheckoutDesk> logger)
+{
+    private const int MaxCachedReferences = 10_000;
+
+    /// <summary>This desk in the journal, for this run of the silo: batches are numbered per writer.</summary>
+    private readonly string _writerId = "w_" + Identifiers.RandomBase62(16);
+    private readonly Lock _lock = new();
+    private readonly List<Pending> _queue = [];
+    private readonly Dictionary<string, Pending> _undecided = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, IProductGrain> _products = new(StringComparer.Ordinal);
+    private long _sequence;
+    private bool _running;
+
+    /// <summary>A one-tap buy of a link's product; its first decision also counts as a click on the link.</summary>
+    public async Task<Outcome<CheckoutReceipt>> BuyAsync(string shopperId, string idempotencyKey, string linkCode, int quantity, string? paymentToken)
+    {
+        var click = await clicks.ClickAsync(linkCode);
+        if (click.Value is not { } clicked)
+        {
+            return click.Failure!;
+        }
+        var decision = await DecideAsync(CheckoutIds.For(shopperId, idempotencyKey), shopperId, [new CheckoutItem(clicked.ProductId, quantity, clicked)], paymentToken, "buy");
+        if (decision.FirstTime)
+        {
+            clicks.Count(linkCode, shopperId);
+        }
+        return decision.Outcome;
+    }
+
+    /// <summary>Checks out the shopper's cart at the prices it shows, and empties it once the orders are journalled.</summary>
+    public async Task<Outcome<CheckoutReceipt>> CheckoutCartAsync(string shopperId, string idempotencyKey, string? paymentToken)
+    {
+        var cart = grains.GetGrain<ICartGrain>(shopperId);
+        var items = await cart.GetCheckoutItemsAsync();
+        var decision = await DecideAsync(CheckoutIds.For(shopperId, idempotencyKey), shopperId, items, paymentToken, "cart");
+        if (decision.FirstTime && decision.Outcome.Succeeded)
+        {
+            // Only the first decision empties the cart: a replay of the key answers its outcome and changes nothing.
+            await cart.EmptyAsync();
+        }
+        return decision.Outcome;
+    }
+
+    private async Task<Decision> DecideAsync(string checkoutId, string shopperId, IReadOnlyList<CheckoutItem> items, string? paymentToken, string kind)
+    {
+        if (CheckoutIds.ItemsError(items) is { } invalid)
+        {
+            // A replay after the cart was emptied has nothing to buy: it answers what the key decided before.
+            return await journal.FindCheckoutAsync(checkoutId) is { } earlier
+                ? new Decision(Answer(earlier), FirstTime: false)
+                : new Decision(Failure.Invalid(invalid), FirstTime: false);
+        }
+        Task<Decision> decided;
+        var replay = false;
+        lock (_lock)
+        {
+            if (_undecided.TryGetValue(checkoutId, out var same))
+            {
+                // The same key again while its first request waits: one decision, and this one is not its first.
+                decided = same.Decided.Task;
+                replay = true;
+            }
+            else
+            {
+                var pending = new Pending(checkoutId, shopperId, items, paymentToken, kind);
+                _undecided[checkoutId] = pending;
+                _queue.Add(pending);
+                decided = pending.Decided.Task;
+                if (!_running)
+                {
+                    _running = true;
+                    // Windows serve many requests: none of them is the ambient trace of the loop (see WindowActivity).
+                    using (ExecutionContext.SuppressFlow())
+                    {
+                        _ = Task.Run(RunAsync);
+                    }
+                }
+            }
+        }
+        var decision = await decided;
+        return replay ? decision with { FirstTime = false } : decision;
+    }
+
+    private async Task RunAsync()
+    {
+        while (true)
+        {
+            List<Pending> window;
+            lock (_lock)
+            {
+                if (_queue.Count == 0)
+                {
+                    _running = false;
+                    return;
+                }
+                var count = Math.Min(_queue.Count, options.Value.MaxBatch);
+                window = _queue.GetRange(0, count);
+                _queue.RemoveRange(0, count);
+            }
+            using var activity = WindowActivity(window);
+            try
+            {
+                await DecideWindowAsync(window);
+            }
+            catch (Exception exception)
+            {
+                logger.WindowFailed(exception, window.Count);
+                var unavailable = new Failure(FailureKind.Unavailable, "Checkout unavailable", "The checkout could not be recorded; retry with the same Idempotency-Key.");
+                foreach (var pending in window)
+                {
+                    pending.Decided.TrySetResult(new Decision(unavailable, FirstTime: false));
+                }
+            }
+            finally
+            {
+                lock (_lock)
+                {
+                    foreach (var pending in window)
+                    {
+                        _undecided.Remove(pending.CheckoutId);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A span for a window with traced requests in it: a child of the first one's trace, linked to the others', so
+    /// that each traced checkout leads to the window that decided it. None when no request is traced.
+    /// </summary>
+    private static Activity? WindowActivity(List<Pending> window)
+    {
+        ActivityContext parent = default;
+        List<ActivityLink>? links = null;
+        foreach (var pending in window)
+        {
+            if (pending.Trace == default)
+            {
+                continue;
+            }
+            if (parent == default)
+            {
+                parent = pending.Trace;
+            }
+            else
+            {
+                (links ??= []).Add(new ActivityLink(pending.Trace));
+            }
+        }
+        if (parent == default)
+        {
+            return null;
+        }
+        var activity = VetrinaMetrics.Tracing.StartActivity("checkout window", ActivityKind.Internal, parent, links: links);
+        activity?.SetTag("vetrina.checkouts", window.Count);
+        return activity;
+    }
+
+    private async Task DecideWindowAsync(List<Pending> window)
+    {
+        var reservationId = $"{_writerId}/{Interlocked.Increment(ref _sequence)}";
+        var products = await ReserveAsync(window, reservationId);
+        await Task.WhenAll(window.Where(p => p.Refusal is null).Select(ChargeAsync));
+
+        var records = window.Select(p => p.Record).OfType<CheckoutRecord>().ToList();
+        var segments = await CommitAsync(records);
+        var firstRecords = new Dictionary<string, CheckoutRecord>(StringComparer.Ordinal);
+        var fresh = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (_, commit, written) in segments)
+        {
+            foreach (var record in written)
+            {
+                if (commit.AlreadyJournalled.TryGetValue(record.CheckoutId, out var earlier))
+                {
+                    firstRecords[record.CheckoutId] = earlier;
+                }
+                else
+                {
+                    firstRecords[record.CheckoutId] = record;
+                    fresh.Add(record.CheckoutId);
+                }
+            }
+        }
+
+        await Task.WhenAll(SettleAsync(reservationId, products, segments, fresh)
+            .Concat(window.Select(p => VoidReplayedChargeAsync(p, firstRecords))));
+        foreach (var (position, _, written) in segments)
+        {
+            var orders = written.Where(r => fresh.Contains(r.CheckoutId) && r.Failure is null).SelectMany(r => r.Orders).ToArray();
+            if (orders.Length > 0)
+            {
+                projector.Committed(position, orders);
+            }
+        }
+        foreach (var pending in window)
+        {
+            if (pending.Record is null)
+            {
+                pending.Decided.TrySetResult(new Decision(pending.Refusal!, FirstTime: false));
+                continue;
+            }
+            var first = firstRecords[pending.CheckoutId];
+            var firstTime = fresh.Contains(pending.CheckoutId);
+            if (firstTime)
+            {
+                VetrinaMetrics.CheckoutDecided(pending.Kind, first.Failure);
+            }
+            pending.Decided.TrySetResult(new Decision(Answer(first), firstTime));
+        }
+    }
+
+    /// <summary>One call per product for the whole window; a checkout is refused if any of its products refuses it.</summary>
+    private async Task<IReadOnlyCollection<string>> ReserveAsync(List<Pending> window, string reservationId)
+    {
+        var byProduct = new Dictionary<string, List<(Pending Pending, int Item)>>(StringComparer.Ordinal);
+        foreach (var pending in window)
+        {
+            for (var i = 0; i < pending.Items.Count; i++)
+            {
+                var productId = pending.Items[i].ProductId;
+                if (!byProduct.TryGetValue(productId, out var asks))
+                {
+                    byProduct[productId] = asks = [];
+                }
+                asks.Add((pending, i));
+            }
+        }
+        await Task.WhenAll(byProduct.Select(async product =>
+        {
+            var asks = product.Value;
+            var requests = asks.Select(a => new StockRequest(a.Pending.CheckoutId, a.Pending.Items[a.Item].Quantity, a.Pending.Items[a.Item].ExpectedUnitPriceMinor)).ToArray();
+            var reservation = await Product(product.Key).ReserveAsync(reservationId, requests);
+            for (var j = 0; j < asks.Count; j++)
+            {
+                var (pending, item) = asks[j];
+                pending.Quotes[item] = reservation.Quote;
+                pending.Refusal ??= reservation.Refusals[j];
+            }
+        }));
+        var now = clock.UtcNow;
+        foreach (var pending in window)
+        {
+            if (pending.Refusal is { Kind: FailureKind.Conflict } conflict)
+            {
+                // Stock, price and status refusals are decisions of this key: journalled, so a replay gets them too.
+                pending.Record = new CheckoutRecord(pending.CheckoutId, [], conflict);
+            }
+            else if (pending.Refusal is null && pending.Quotes.Select(q => q!.Currency).Distinct(StringComparer.Ordinal).Count() > 1)
+            {
+                pending.Refusal = Failure.Invalid("All products of one checkout must be priced in the same currency.");
+            }
+            else if (pending.Refusal is null)
+            {
+                pending.Drafts = Drafts(pending, now);
+            }
+        }
+        return byProduct.Keys;
+    }
+
+    private async Task ChargeAsync(Pending pending)
+    {
+        var drafts = pending.Drafts!;
+        var payment = await payments.ChargeAsync(pending.CheckoutId, drafts.Sum(o => o.TotalMinor), drafts[0].Currency, pending.PaymentToken);
+        pending.Record = payment.Approved
+            ? new CheckoutRecord(pending.CheckoutId, drafts.Select(o => o with { PaymentId = payment.PaymentId! }).ToArray(), null)
+            : new CheckoutRecord(pending.CheckoutId, [], new Failure(FailureKind.PaymentDeclined, "Payment declined", payment.DeclineReason ?? "The payment was declined."));
+    }
+
+    /// <summary>
+    /// The window in one transaction. Should the journal refuse it as an oversell (a product's mirror was behind),
+    /// each checkout is written alone instead, and one that would oversell is refused, its charge refunded.
+    /// </summary>
+    private async Task<List<(JournalPosition Position, JournalCommit Commit, IReadOnlyList<CheckoutRecord> Records)>> CommitAsync(List<CheckoutRecord> records)
+    {
+        if (records.Count == 0)
+        {
+            return [];
+        }
+        var position = NextPosition();
+        try
+        {
+            return [(position, await CommitOnceAsync(position, records), records)];
+        }
+        catch (StockExhaustedException exhausted)
+        {
+            logger.WindowOversold(records.Count, exhausted.ProductId ?? "(not named)");
+        }
+        var segments = new List<(JournalPosition, JournalCommit, IReadOnlyList<CheckoutRecord>)>();
+        foreach (var record in records)
+        {
+            var alone = NextPosition();
+            try
+            {
+                segments.Add((alone, await CommitOnceAsync(alone, [record]), [record]));
+            }
+            catch (StockExhaustedException exhausted)
+            {
+                var products = exhausted.ProductId is { } productId ? $"Product '{productId}' has" : "The products of this checkout have";
+                var refused = new CheckoutRecord(record.CheckoutId, [],
+                    new Failure(FailureKind.Conflict, "Not enough stock", $"{products} not enough units left."));
+                var commit = await CommitOnceAsync(alone, [refused]);
+                segments.Add((alone, commit, [refused]));
+                if (!commit.AlreadyJournalled.ContainsKey(record.CheckoutId))
+                {
+                    await RefundAsync(record);
+                }
+            }
+        }
+        return segments;
+    }
+
+    private async Task<JournalCommit> CommitOnceAsync(JournalPosition position, List<CheckoutRecord> records)
+    {
+        var commit = await journal.CommitAsync(new JournalBatch(position, records));
+        VetrinaMetrics.JournalCommitted(records.Count);
+        return commit;
+    }
+
+    private IEnumerable<Task> SettleAsync(string reservationId, IReadOnlyCollection<string> products, List<(JournalPosition Position, JournalCommit Commit, IReadOnlyList<CheckoutRecord> Records)> segments, HashSet<string> fresh)
+    {
+        var sold = new Dictionary<string, (int Units, long Version)>(StringComparer.Ordinal);
+        foreach (var (_, commit, written) in segments)
+        {
+            foreach (var (productId, units) in written.Where(r => fresh.Contains(r.CheckoutId)).SelectMany(r => r.UnitsSold()))
+            {
+                var (sum, version) = sold.GetValueOrDefault(productId);
+                sold[productId] = (sum + units, Math.Max(version, commit.Stock[productId].Version));
+            }
+        }
+        return products.Select(p => Product(p).SettleAsync(reservationId, sold.GetValueOrDefault(p).Units, sold.GetValueOrDefault(p).Version));
+    }
+
+    /// <summary>A replay that was charged although the key's first decision was a refusal gets its money back.</summary>
+    private Task VoidReplayedChargeAsync(Pending pending, Dictionary<string, CheckoutRecord> firstRecords) =>
+        pending.Record is { Failure: null } own && firstRecords.TryGetValue(pending.CheckoutId, out var first) && first.Failure is not null
+            ? RefundAsync(own)
+            : Task.CompletedTask;
+
+    private Task RefundAsync(CheckoutRecord charged) =>
+        payments.RefundAsync($"{charged.CheckoutId}/void", charged.Orders[0].PaymentId, charged.Orders.Sum(o => o.TotalMinor), charged.Orders[0].Currency);
+
+    private JournalPosition NextPosition() => new(_writerId, Interlocked.Increment(ref _sequence));
+
+    private IProductGrain Product(string productId)
+    {
+        if (_products.TryGetValue(productId, out var product))
+        {
+            return product;
+        }
+        if (_products.Count >= MaxCachedReferences)
+        {
+            _products.Clear();
+        }
+        return _products[productId] = grains.GetGrain<IProductGrain>(productId);
+    }
+
+    private static OrderDraft[] Drafts(Pending pending, DateTimeOffset now)
+    {
+        var quotes = pending.Quotes.Select(q => q!).ToArray();
+        return pending.Items.Zip(quotes)
+            .GroupBy(pair => pair.Second.BrandId, StringComparer.Ordinal)
+            .Select(brand => new OrderDraft(
+                Identifiers.Derived(IdPrefixes.Order, pending.CheckoutId, brand.Key), pending.CheckoutId, pending.ShopperId, brand.Key,
+                quotes[0].Currency, PaymentId: "", now, brand.First().Second.Terms.ReturnWindowDays,
+                brand.Select(pair => Line(pair.First, pair.Second, pending.ShopperId, now)).ToArray()))
+            .ToArray();
+    }
+
+    private static OrderLine Line(CheckoutItem item, ProductQuote quote, string shopperId, DateTimeOffset now)
+    {
+        // Direct attribution only: the click must be on a link for this very product, inside its window, by someone else.
+        var click = item.Click;
+        return click is not null && click.ProductId == item.ProductId && click.Attributes(shopperId, now)
+            ? new OrderLine(item.ProductId, item.Quantity, quote.UnitPriceMinor, click.Code, click.CreatorId, quote.CommissionBps)
+            : new OrderLine(item.ProductId, item.Quantity, quote.UnitPriceMinor, null, null, null);
+    }
+
+    private static Outcome<CheckoutReceipt> Answer(CheckoutRecord record) =>
+        record.Failure is { } failure
+            ? failure
+            : Outcome<CheckoutReceipt>.Ok(new CheckoutReceipt(record.CheckoutId, record.Orders.Select(o => OrderState.Placed(o).View()).ToArray()));
+
+    private readonly record struct Decision(Outcome<CheckoutReceipt> Outcome, bool FirstTime);
+
+    private sealed class Pending(string checkoutId, string shopperId, IReadOnlyList<CheckoutItem> items, string? paymentToken, string kind)
+    {
+        public string CheckoutId { get; } = checkoutId;
+        public string ShopperId { get; } = shopperId;
+        public IReadOnlyList<CheckoutItem> Items { get; } = items;
+        public string? PaymentToken { get; } = paymentToken;
+        public string Kind { get; } = kind;
+        public ProductQuote?[] Quotes { get; } = new ProductQuote?[items.Count];
+        public Failure? Refusal { get; set; }
+        public OrderDraft[]? Drafts { get; set; }
+
+        /// <summary>What this request would journal: its orders, or a refusal that is a decision of its key.</summary>
+        public CheckoutRecord? Record { get; set; }
+
+        public TaskCompletionSource<Decision> Decided { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The request's trace, when it is recorded.</summary>
+        public ActivityContext Trace { get; } = Activity.Current is { Recorded: true } current ? current.Context : default;
+    }
+}

@@ -1,0 +1,125 @@
+using Vetrina.Grains.Orders;
+
+namespace Vetrina.Grains.Journal;
+
+/// <summary>
+/// The journal of memory mode (one silo, nothing survives a restart): the same rules as the database journals,
+/// each call one atomic step under a lock.
+/// </summary>
+public sealed class InMemorySalesJournal : ISalesJournal
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, CheckoutRecord> _checkouts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, OrderDraft> _orders = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, StockCounts> _stock = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _restocks = new(StringComparer.Ordinal);
+
+    public Task<JournalCommit> CommitAsync(JournalBatch batch, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            var earlier = new Dictionary<string, CheckoutRecord>(StringComparer.Ordinal);
+            var fresh = new List<CheckoutRecord>();
+            foreach (var record in batch.Checkouts)
+            {
+                if (_checkouts.TryGetValue(record.CheckoutId, out var first))
+                {
+                    earlier[record.CheckoutId] = first;
+                }
+                else if (fresh.All(f => f.CheckoutId != record.CheckoutId))
+                {
+                    fresh.Add(record);
+                }
+            }
+            var sold = fresh.SelectMany(r => r.UnitsSold()).GroupBy(u => u.ProductId, StringComparer.Ordinal)
+                .Select(g => (ProductId: g.Key, Units: g.Sum(u => u.Units))).ToList();
+            var after = new Dictionary<string, StockCounts>(StringComparer.Ordinal);
+            foreach (var (productId, units) in sold)
+            {
+                if (!_stock.TryGetValue(productId, out var counts) || (long)counts.Sold + units > counts.Stocked)
+                {
+                    throw new StockExhaustedException(productId);
+                }
+                after[productId] = counts with { Sold = counts.Sold + units, Version = counts.Version + 1 };
+            }
+            foreach (var record in fresh)
+            {
+                _checkouts[record.CheckoutId] = record;
+                foreach (var order in record.Orders)
+                {
+                    _orders[order.OrderId] = order;
+                }
+            }
+            foreach (var (productId, counts) in after)
+            {
+                _stock[productId] = counts;
+            }
+            return Task.FromResult(new JournalCommit(earlier, after));
+        }
+    }
+
+    public Task<CheckoutRecord?> FindCheckoutAsync(string checkoutId, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(_checkouts.GetValueOrDefault(checkoutId));
+        }
+    }
+
+    public Task<OrderDraft?> FindOrderAsync(string orderId, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(_orders.GetValueOrDefault(orderId));
+        }
+    }
+
+    public Task<StockCounts?> ReadStockAsync(string productId, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(_stock.GetValueOrDefault(productId));
+        }
+    }
+
+    public Task<StockCounts> OpenStockAsync(string productId, int stocked, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            if (!_stock.TryGetValue(productId, out var counts) || counts.Sold == 0)
+            {
+                counts = new StockCounts(stocked, 0, (counts?.Version ?? 0) + 1);
+                _stock[productId] = counts;
+            }
+            return Task.FromResult(counts);
+        }
+    }
+
+    public Task<StockCounts?> AdjustStockAsync(string productId, int delta, int keepFree, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            if (!_stock.TryGetValue(productId, out var counts) || (long)counts.Stocked + delta < (long)counts.Sold + keepFree)
+            {
+                return Task.FromResult<StockCounts?>(null);
+            }
+            counts = counts with { Stocked = counts.Stocked + delta, Version = counts.Version + 1 };
+            _stock[productId] = counts;
+            return Task.FromResult<StockCounts?>(counts);
+        }
+    }
+
+    public Task<StockCounts?> RestockAsync(string operationId, string productId, int quantity, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            if (!_stock.TryGetValue(productId, out var counts) || !_restocks.Add(operationId))
+            {
+                return Task.FromResult<StockCounts?>(null);
+            }
+            counts = counts with { Sold = counts.Sold - quantity, Version = counts.Version + 1 };
+            _stock[productId] = counts;
+            return Task.FromResult<StockCounts?>(counts);
+        }
+    }
+}

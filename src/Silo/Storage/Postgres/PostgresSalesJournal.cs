@@ -1,0 +1,186 @@
+using Npgsql;
+using Vetrina.Grains.Journal;
+using Vetrina.Grains.Orders;
+
+namespace Vetrina.Silo.Storage.Postgres;
+
+/// <summary>
+/// The sales journal of cluster mode (schema: postgres-journal.sql). A commit window is one statement in one
+/// transaction: the checkouts, their orders and the stock counts, each a multi-row insert or update from arrays.
+/// </summary>
+public sealed class PostgresSalesJournal(NpgsqlDataSource database) : ISalesJournal
+{
+    private const string OversoldConstraint = "vetrina_product_stock_not_oversold";
+
+    private const string CommitSql = """
+        WITH inserted AS (
+            INSERT INTO vetrina_journal_checkouts (checkout_id, writer_id, batch_sequence, succeeded, record)
+            SELECT c, $1, $2, s, r FROM unnest($3::text[], $4::boolean[], $5::text[]) AS t(c, s, r)
+            ON CONFLICT (checkout_id) DO NOTHING
+            RETURNING checkout_id
+        ),
+        orders AS (
+            INSERT INTO vetrina_journal_orders (order_id, checkout_id, brand_id, shopper_id, currency, total_minor, created_at, draft)
+            SELECT o, c, b, s, cur, tot, cr, d
+            FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[], $12::timestamptz[], $13::text[]) AS t(o, c, b, s, cur, tot, cr, d)
+            WHERE c IN (SELECT checkout_id FROM inserted)
+            ON CONFLICT (order_id) DO NOTHING
+        ),
+        sold AS (
+            SELECT p, sum(n)::int AS n FROM unnest($14::text[], $15::text[], $16::int[]) AS t(p, c, n)
+            WHERE c IN (SELECT checkout_id FROM inserted)
+            GROUP BY p
+        ),
+        updated AS (
+            UPDATE vetrina_product_stock AS stock SET sold = stock.sold + sold.n, version = stock.version + 1
+            FROM sold
+            WHERE stock.product_id = sold.p
+            RETURNING stock.product_id, stock.stocked, stock.sold, stock.version
+        )
+        SELECT 0, checkout_id, 0, 0, 0::bigint FROM inserted
+        UNION ALL SELECT 1, product_id, stocked, sold, version FROM updated
+        UNION ALL SELECT 2, p, 0, 0, 0::bigint FROM sold
+        """;
+
+    public async Task<JournalCommit> CommitAsync(JournalBatch batch, CancellationToken cancellationToken = default)
+    {
+        var checkouts = batch.Checkouts;
+        var orders = checkouts.SelectMany(c => c.Orders).ToArray();
+        var lines = checkouts.SelectMany(c => c.UnitsSold().Select(u => (c.CheckoutId, u.ProductId, u.Units))).ToArray();
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var inserted = new HashSet<string>(StringComparer.Ordinal);
+        var stock = new Dictionary<string, StockCounts>(StringComparer.Ordinal);
+        var selling = new List<string>();
+        await using (var command = new NpgsqlCommand(CommitSql, connection, transaction))
+        {
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = batch.Position.WriterId });
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = batch.Position.Sequence });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = checkouts.Select(c => c.CheckoutId).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter<bool[]> { TypedValue = checkouts.Select(c => c.Failure is null).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = checkouts.Select(JournalJson.Write).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = orders.Select(o => o.OrderId).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = orders.Select(o => o.CheckoutId).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = orders.Select(o => o.BrandId).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = orders.Select(o => o.ShopperId).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = orders.Select(o => o.Currency).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = orders.Select(o => o.TotalMinor).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter<DateTime[]> { TypedValue = orders.Select(o => o.CreatedAt.UtcDateTime).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = orders.Select(JournalJson.WriteOrder).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = lines.Select(l => l.ProductId).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = lines.Select(l => l.CheckoutId).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = lines.Select(l => l.Units).ToArray() });
+            try
+            {
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var id = reader.GetString(1);
+                    switch (reader.GetInt32(0))
+                    {
+                        case 0:
+                            inserted.Add(id);
+                            break;
+                        case 1:
+                            stock[id] = new StockCounts(reader.GetInt32(2), reader.GetInt32(3), reader.GetInt64(4));
+                            break;
+                        default:
+                            selling.Add(id);
+                            break;
+                    }
+                }
+            }
+            catch (PostgresException exception) when (exception.ConstraintName == OversoldConstraint)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                throw new StockExhaustedException(lines.Select(l => l.ProductId).Distinct().Count() == 1 ? lines[0].ProductId : null);
+            }
+        }
+        if (selling.FirstOrDefault(p => !stock.ContainsKey(p)) is { } unstocked)
+        {
+            // A product without a stock row has nothing on sale.
+            await transaction.RollbackAsync(cancellationToken);
+            throw new StockExhaustedException(unstocked);
+        }
+        var earlier = new Dictionary<string, CheckoutRecord>(StringComparer.Ordinal);
+        var replays = checkouts.Select(c => c.CheckoutId).Where(id => !inserted.Contains(id)).Distinct().ToArray();
+        if (replays.Length > 0)
+        {
+            await using var command = new NpgsqlCommand("SELECT checkout_id, record FROM vetrina_journal_checkouts WHERE checkout_id = ANY($1)", connection, transaction);
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = replays });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                earlier[reader.GetString(0)] = JournalJson.Read(reader.GetString(1));
+            }
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return new JournalCommit(earlier, stock);
+    }
+
+    public async Task<CheckoutRecord?> FindCheckoutAsync(string checkoutId, CancellationToken cancellationToken = default)
+    {
+        var json = await ScalarAsync<string>("SELECT record FROM vetrina_journal_checkouts WHERE checkout_id = $1", cancellationToken, checkoutId);
+        return json is null ? null : JournalJson.Read(json);
+    }
+
+    public async Task<OrderDraft?> FindOrderAsync(string orderId, CancellationToken cancellationToken = default)
+    {
+        var json = await ScalarAsync<string>("SELECT draft FROM vetrina_journal_orders WHERE order_id = $1", cancellationToken, orderId);
+        return json is null ? null : JournalJson.ReadOrder(json);
+    }
+
+    public Task<StockCounts?> ReadStockAsync(string productId, CancellationToken cancellationToken = default) =>
+        StockAsync("SELECT stocked, sold, version FROM vetrina_product_stock WHERE product_id = $1", cancellationToken, productId);
+
+    public async Task<StockCounts> OpenStockAsync(string productId, int stocked, CancellationToken cancellationToken = default) =>
+        await StockAsync("""
+            INSERT INTO vetrina_product_stock (product_id, stocked, sold, version) VALUES ($1, $2, 0, 1)
+            ON CONFLICT (product_id) DO UPDATE SET stocked = excluded.stocked, version = vetrina_product_stock.version + 1
+            WHERE vetrina_product_stock.sold = 0
+            RETURNING stocked, sold, version
+            """, cancellationToken, productId, stocked)
+        ?? (await ReadStockAsync(productId, cancellationToken))!;
+
+    public Task<StockCounts?> AdjustStockAsync(string productId, int delta, int keepFree, CancellationToken cancellationToken = default) =>
+        StockAsync("""
+            UPDATE vetrina_product_stock SET stocked = stocked + $2, version = version + 1
+            WHERE product_id = $1 AND stocked::bigint + $2 >= sold::bigint + $3
+            RETURNING stocked, sold, version
+            """, cancellationToken, productId, delta, keepFree);
+
+    public Task<StockCounts?> RestockAsync(string operationId, string productId, int quantity, CancellationToken cancellationToken = default) =>
+        StockAsync("""
+            WITH applied AS (
+                INSERT INTO vetrina_stock_operations (operation_id, product_id, quantity) VALUES ($1, $2, $3)
+                ON CONFLICT (operation_id) DO NOTHING
+                RETURNING product_id
+            )
+            UPDATE vetrina_product_stock SET sold = sold - $3, version = version + 1
+            WHERE product_id IN (SELECT product_id FROM applied)
+            RETURNING stocked, sold, version
+            """, cancellationToken, operationId, productId, quantity);
+
+    private async Task<StockCounts?> StockAsync(string sql, CancellationToken cancellationToken, params object[] values)
+    {
+        await using var command = Command(sql, values);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? new StockCounts(reader.GetInt32(0), reader.GetInt32(1), reader.GetInt64(2)) : null;
+    }
+
+    private async Task<T?> ScalarAsync<T>(string sql, CancellationToken cancellationToken, params object[] values) where T : class
+    {
+        await using var command = Command(sql, values);
+        return await command.ExecuteScalarAsync(cancellationToken) as T;
+    }
+
+    private NpgsqlCommand Command(string sql, object[] values)
+    {
+        var command = database.CreateCommand(sql);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+        return command;
+    }
+}

@@ -1,0 +1,60 @@
+-- Vetrina: the sales journal in PostgreSQL, tables of our own beside Orleans' (see PostgresSalesJournal).
+--
+-- Idempotent and safe to run concurrently: applied at every silo start, serialised by the same advisory lock as
+-- the Orleans script.
+--
+--   * vetrina_journal_checkouts: one row per checkout id, its first outcome (JSON), written by one desk batch.
+--     The primary key is what makes a replayed Idempotency-Key unable to sell twice.
+--   * vetrina_journal_orders: one row per order of a paid checkout; an order grain loads its row when first read.
+--   * vetrina_product_stock: the stock a product sells from. The CHECK is the database's own refusal to
+--     oversell: a batch whose update would take sold above stocked fails as a whole and writes nothing.
+--   * vetrina_stock_operations: restocks already applied, by operation id, so a repeated restock does nothing.
+
+BEGIN;
+
+SELECT pg_advisory_xact_lock(7316047261053);
+
+CREATE TABLE IF NOT EXISTS vetrina_journal_checkouts
+(
+    checkout_id    text        NOT NULL PRIMARY KEY,
+    writer_id      text        NOT NULL,
+    batch_sequence bigint      NOT NULL,
+    succeeded      boolean     NOT NULL,
+    record         text        NOT NULL,
+    recorded_at    timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE INDEX IF NOT EXISTS vetrina_journal_checkouts_batch ON vetrina_journal_checkouts (writer_id, batch_sequence);
+
+CREATE TABLE IF NOT EXISTS vetrina_journal_orders
+(
+    order_id    text        NOT NULL PRIMARY KEY,
+    checkout_id text        NOT NULL,
+    brand_id    text        NOT NULL,
+    shopper_id  text        NOT NULL,
+    currency    text        NOT NULL,
+    total_minor bigint      NOT NULL,
+    created_at  timestamptz NOT NULL,
+    draft       text        NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS vetrina_journal_orders_brand ON vetrina_journal_orders (brand_id, created_at);
+
+CREATE TABLE IF NOT EXISTS vetrina_product_stock
+(
+    product_id text   NOT NULL PRIMARY KEY,
+    stocked    int    NOT NULL,
+    sold       int    NOT NULL,
+    version    bigint NOT NULL,
+    CONSTRAINT vetrina_product_stock_not_oversold CHECK (sold <= stocked),
+    CONSTRAINT vetrina_product_stock_sold_not_negative CHECK (sold >= 0)
+);
+
+CREATE TABLE IF NOT EXISTS vetrina_stock_operations
+(
+    operation_id text NOT NULL PRIMARY KEY,
+    product_id   text NOT NULL,
+    quantity     int  NOT NULL
+);
+
+COMMIT;

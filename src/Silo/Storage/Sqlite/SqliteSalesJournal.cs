@@ -1,0 +1,171 @@
+using Microsoft.Data.Sqlite;
+using Vetrina.Grains.Journal;
+using Vetrina.Grains.Orders;
+
+namespace Vetrina.Silo.Storage.Sqlite;
+
+/// <summary>
+/// The sales journal of the embedded default (schema: sqlite-journal.sql). A commit window is one immediate
+/// transaction; SQLite runs in the process, so its statements are prepared once per connection and run per row.
+/// </summary>
+public sealed class SqliteSalesJournal(string connectionString) : ISalesJournal
+{
+    public async Task<JournalCommit> CommitAsync(JournalBatch batch, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = connection.BeginTransaction(deferred: false);
+        using var insertCheckout = Prepare(connection, transaction, """
+            INSERT INTO vetrina_journal_checkouts (checkout_id, writer_id, batch_sequence, succeeded, record)
+            VALUES ($id, $writer, $sequence, $succeeded, $record) ON CONFLICT (checkout_id) DO NOTHING
+            """, "$id", "$writer", "$sequence", "$succeeded", "$record");
+        using var insertOrder = Prepare(connection, transaction, """
+            INSERT INTO vetrina_journal_orders (order_id, checkout_id, brand_id, shopper_id, currency, total_minor, created_at, draft)
+            VALUES ($id, $checkout, $brand, $shopper, $currency, $total, $created, $draft) ON CONFLICT (order_id) DO NOTHING
+            """, "$id", "$checkout", "$brand", "$shopper", "$currency", "$total", "$created", "$draft");
+        var earlier = new Dictionary<string, CheckoutRecord>(StringComparer.Ordinal);
+        var sold = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var record in batch.Checkouts)
+        {
+            if (await RunAsync(insertCheckout, cancellationToken, record.CheckoutId, batch.Position.WriterId, batch.Position.Sequence, record.Failure is null, JournalJson.Write(record)) == 0)
+            {
+                earlier.TryAdd(record.CheckoutId, (await FindCheckoutAsync(connection, transaction, record.CheckoutId, cancellationToken))!);
+                continue;
+            }
+            foreach (var order in record.Orders)
+            {
+                await RunAsync(insertOrder, cancellationToken, order.OrderId, order.CheckoutId, order.BrandId, order.ShopperId, order.Currency, order.TotalMinor,
+                    order.CreatedAt.UtcDateTime.ToString("O"), JournalJson.WriteOrder(order));
+            }
+            foreach (var (productId, units) in record.UnitsSold())
+            {
+                sold[productId] = sold.GetValueOrDefault(productId) + units;
+            }
+        }
+        var stock = new Dictionary<string, StockCounts>(StringComparer.Ordinal);
+        foreach (var (productId, units) in sold)
+        {
+            var counts = await StockAsync(connection, transaction, """
+                UPDATE vetrina_product_stock SET sold = sold + $units, version = version + 1
+                WHERE product_id = $id AND sold + $units <= stocked
+                RETURNING stocked, sold, version
+                """, cancellationToken, ("$id", productId), ("$units", units));
+            if (counts is null)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                throw new StockExhaustedException(productId);
+            }
+            stock[productId] = counts;
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return new JournalCommit(earlier, stock);
+    }
+
+    public async Task<CheckoutRecord?> FindCheckoutAsync(string checkoutId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await FindCheckoutAsync(connection, null, checkoutId, cancellationToken);
+    }
+
+    public async Task<OrderDraft?> FindOrderAsync(string orderId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT draft FROM vetrina_journal_orders WHERE order_id = $id";
+        command.Parameters.AddWithValue("$id", orderId);
+        return await command.ExecuteScalarAsync(cancellationToken) is string json ? JournalJson.ReadOrder(json) : null;
+    }
+
+    public Task<StockCounts?> ReadStockAsync(string productId, CancellationToken cancellationToken = default) =>
+        StockAsync("SELECT stocked, sold, version FROM vetrina_product_stock WHERE product_id = $id", cancellationToken, ("$id", productId));
+
+    public async Task<StockCounts> OpenStockAsync(string productId, int stocked, CancellationToken cancellationToken = default) =>
+        await StockAsync("""
+            INSERT INTO vetrina_product_stock (product_id, stocked, sold, version) VALUES ($id, $stocked, 0, 1)
+            ON CONFLICT (product_id) DO UPDATE SET stocked = excluded.stocked, version = version + 1 WHERE sold = 0
+            RETURNING stocked, sold, version
+            """, cancellationToken, ("$id", productId), ("$stocked", stocked))
+        ?? (await ReadStockAsync(productId, cancellationToken))!;
+
+    public Task<StockCounts?> AdjustStockAsync(string productId, int delta, int keepFree, CancellationToken cancellationToken = default) =>
+        StockAsync("""
+            UPDATE vetrina_product_stock SET stocked = stocked + $delta, version = version + 1
+            WHERE product_id = $id AND stocked + $delta >= sold + $keep
+            RETURNING stocked, sold, version
+            """, cancellationToken, ("$id", productId), ("$delta", delta), ("$keep", keepFree));
+
+    public async Task<StockCounts?> RestockAsync(string operationId, string productId, int quantity, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = connection.BeginTransaction(deferred: false);
+        using var insert = Prepare(connection, transaction,
+            "INSERT INTO vetrina_stock_operations (operation_id, product_id, quantity) VALUES ($op, $id, $quantity) ON CONFLICT (operation_id) DO NOTHING",
+            "$op", "$id", "$quantity");
+        if (await RunAsync(insert, cancellationToken, operationId, productId, quantity) == 0)
+        {
+            return null;
+        }
+        var counts = await StockAsync(connection, transaction, """
+            UPDATE vetrina_product_stock SET sold = sold - $quantity, version = version + 1 WHERE product_id = $id
+            RETURNING stocked, sold, version
+            """, cancellationToken, ("$id", productId), ("$quantity", quantity));
+        await transaction.CommitAsync(cancellationToken);
+        return counts;
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    private static async Task<CheckoutRecord?> FindCheckoutAsync(SqliteConnection connection, SqliteTransaction? transaction, string checkoutId, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT record FROM vetrina_journal_checkouts WHERE checkout_id = $id";
+        command.Parameters.AddWithValue("$id", checkoutId);
+        return await command.ExecuteScalarAsync(cancellationToken) is string json ? JournalJson.Read(json) : null;
+    }
+
+    private async Task<StockCounts?> StockAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await StockAsync(connection, null, sql, cancellationToken, parameters);
+    }
+
+    private static async Task<StockCounts?> StockAsync(SqliteConnection connection, SqliteTransaction? transaction, string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? new StockCounts(reader.GetInt32(0), reader.GetInt32(1), reader.GetInt64(2)) : null;
+    }
+
+    private static SqliteCommand Prepare(SqliteConnection connection, SqliteTransaction transaction, string sql, params string[] names)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var name in names)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+        command.Prepare();
+        return command;
+    }
+
+    private static Task<int> RunAsync(SqliteCommand command, CancellationToken cancellationToken, params object[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters[i].Value = values[i];
+        }
+        return command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,56 @@
+-- Vetrina: the sales journal in SQLite, tables of our own beside Orleans' (see SqliteSalesJournal).
+--
+-- Idempotent: applied at every start. The tables mirror postgres-journal.sql:
+--   * vetrina_journal_checkouts: one row per checkout id, its first outcome (JSON); the primary key is what makes
+--     a replayed Idempotency-Key unable to sell twice.
+--   * vetrina_journal_orders: one row per order of a paid checkout; an order grain loads its row when first read.
+--   * vetrina_product_stock: the stock a product sells from; the batch's update is conditional on
+--     sold + units <= stocked and the CHECK backs it, so the database itself refuses an oversell.
+--   * vetrina_stock_operations: restocks already applied, by operation id.
+
+BEGIN IMMEDIATE;
+
+CREATE TABLE IF NOT EXISTS vetrina_journal_checkouts
+(
+    checkout_id    TEXT    NOT NULL PRIMARY KEY,
+    writer_id      TEXT    NOT NULL,
+    batch_sequence INTEGER NOT NULL,
+    succeeded      INTEGER NOT NULL,
+    record         TEXT    NOT NULL,
+    recorded_at    TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+
+CREATE INDEX IF NOT EXISTS vetrina_journal_checkouts_batch ON vetrina_journal_checkouts (writer_id, batch_sequence);
+
+CREATE TABLE IF NOT EXISTS vetrina_journal_orders
+(
+    order_id    TEXT    NOT NULL PRIMARY KEY,
+    checkout_id TEXT    NOT NULL,
+    brand_id    TEXT    NOT NULL,
+    shopper_id  TEXT    NOT NULL,
+    currency    TEXT    NOT NULL,
+    total_minor INTEGER NOT NULL,
+    created_at  TEXT    NOT NULL,
+    draft       TEXT    NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS vetrina_journal_orders_brand ON vetrina_journal_orders (brand_id, created_at);
+
+CREATE TABLE IF NOT EXISTS vetrina_product_stock
+(
+    product_id TEXT    NOT NULL PRIMARY KEY,
+    stocked    INTEGER NOT NULL,
+    sold       INTEGER NOT NULL,
+    version    INTEGER NOT NULL,
+    CHECK (sold <= stocked),
+    CHECK (sold >= 0)
+);
+
+CREATE TABLE IF NOT EXISTS vetrina_stock_operations
+(
+    operation_id TEXT    NOT NULL PRIMARY KEY,
+    product_id   TEXT    NOT NULL,
+    quantity     INTEGER NOT NULL
+);
+
+COMMIT;
