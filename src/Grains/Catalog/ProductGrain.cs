@@ -166,15 +166,11 @@ public sealed class ProductGrain(
                 : request.ExpectedUnitPriceMinor is { } expected && expected != quote.UnitPriceMinor
                     ? Failure.Conflict($"The price of product '{ProductId}' changed to {quote.UnitPriceMinor} since it was put in the cart; put it in the cart again.")
                 : Available - units < request.Quantity
-                    ? new Failure(FailureKind.Conflict, "Not enough stock", $"Product '{ProductId}' has {Available - units} units available; {request.Quantity} requested.")
+                    ? Failure.NotEnoughStock($"Product '{ProductId}' has {Available - units} units available; {request.Quantity} requested.")
                 : null;
             if (refusals[i] is null)
             {
                 units += request.Quantity;
-            }
-            else if (refusals[i]!.Title == "Not enough stock")
-            {
-                VetrinaMetrics.StockRefused();
             }
         }
         if (units > 0)

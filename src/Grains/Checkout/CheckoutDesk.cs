@@ -32,13 +32,13 @@ public sealed class CheckoutDesk(
 {
     private const int MaxCachedReferences = 10_000;
 
-    /// <summary>This desk in the journal, for this run of the silo: batches are numbered per writer.</summary>
-    private readonly string _writerId = "w_" + Identifiers.RandomBase62(16);
+    /// <summary>Names this desk's reservations: unique per run of the silo.</summary>
+    private readonly string _deskId = "d_" + Identifiers.RandomBase62(16);
     private readonly Lock _lock = new();
     private readonly List<Pending> _queue = [];
     private readonly Dictionary<string, Pending> _undecided = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, IProductGrain> _products = new(StringComparer.Ordinal);
-    private long _sequence;
+    private long _windows;
     private bool _running;
 
     /// <summary>A one-tap buy of a link's product; its first decision also counts as a click on the link.</summary>
@@ -188,7 +188,7 @@ public sealed class CheckoutDesk(
 
     private async Task DecideWindowAsync(List<Pending> window)
     {
-        var reservationId = $"{_writerId}/{Interlocked.Increment(ref _sequence)}";
+        var reservationId = $"{_deskId}/{Interlocked.Increment(ref _windows)}";
         var products = await ReserveAsync(window, reservationId);
         await Task.WhenAll(window.Where(p => p.Refusal is null).Select(ChargeAsync));
 
@@ -234,6 +234,10 @@ public sealed class CheckoutDesk(
             if (firstTime)
             {
                 VetrinaMetrics.CheckoutDecided(pending.Kind, first.Failure);
+                if (first.Failure is { IsStockShortage: true })
+                {
+                    VetrinaMetrics.StockRefused();
+                }
             }
             pending.Decided.TrySetResult(new Decision(Answer(first), firstTime));
         }
@@ -306,10 +310,9 @@ public sealed class CheckoutDesk(
         {
             return [];
         }
-        var position = NextPosition();
         try
         {
-            return [(position, await CommitOnceAsync(position, records), records)];
+            return [await CommitOnceAsync(records)];
         }
         catch (StockExhaustedException exhausted)
         {
@@ -318,18 +321,17 @@ public sealed class CheckoutDesk(
         var segments = new List<(JournalPosition, JournalCommit, IReadOnlyList<CheckoutRecord>)>();
         foreach (var record in records)
         {
-            var alone = NextPosition();
             try
             {
-                segments.Add((alone, await CommitOnceAsync(alone, [record]), [record]));
+                segments.Add(await CommitOnceAsync([record]));
             }
             catch (StockExhaustedException exhausted)
             {
                 var products = exhausted.ProductId is { } productId ? $"Product '{productId}' has" : "The products of this checkout have";
-                var refused = new CheckoutRecord(record.CheckoutId, [],
-                    new Failure(FailureKind.Conflict, "Not enough stock", $"{products} not enough units left."));
-                var commit = await CommitOnceAsync(alone, [refused]);
-                segments.Add((alone, commit, [refused]));
+                var refused = new CheckoutRecord(record.CheckoutId, [], Failure.NotEnoughStock($"{products} not enough units left."));
+                var segment = await CommitOnceAsync([refused]);
+                segments.Add(segment);
+                var commit = segment.Commit;
                 if (!commit.AlreadyJournalled.ContainsKey(record.CheckoutId))
                 {
                     await RefundAsync(record);
@@ -339,11 +341,23 @@ public sealed class CheckoutDesk(
         return segments;
     }
 
-    private async Task<JournalCommit> CommitOnceAsync(JournalPosition position, List<CheckoutRecord> records)
+    /// <summary>One journal transaction, at the next position of this silo's writer (a new writer if the last was closed).</summary>
+    private async Task<(JournalPosition Position, JournalCommit Commit, IReadOnlyList<CheckoutRecord> Records)> CommitOnceAsync(List<CheckoutRecord> records)
     {
-        var commit = await journal.CommitAsync(new JournalBatch(position, records));
+        var position = await projector.NextPositionAsync();
+        JournalCommit commit;
+        try
+        {
+            commit = await journal.CommitAsync(new JournalBatch(position, records));
+        }
+        catch (WriterClosedException closed)
+        {
+            await projector.ReplaceWriterAsync(closed.WriterId);
+            position = await projector.NextPositionAsync();
+            commit = await journal.CommitAsync(new JournalBatch(position, records));
+        }
         VetrinaMetrics.JournalCommitted(records.Count);
-        return commit;
+        return (position, commit, records);
     }
 
     private IEnumerable<Task> SettleAsync(string reservationId, IReadOnlyCollection<string> products, List<(JournalPosition Position, JournalCommit Commit, IReadOnlyList<CheckoutRecord> Records)> segments, HashSet<string> fresh)
@@ -368,8 +382,6 @@ public sealed class CheckoutDesk(
 
     private Task RefundAsync(CheckoutRecord charged) =>
         payments.RefundAsync($"{charged.CheckoutId}/void", charged.Orders[0].PaymentId, charged.Orders.Sum(o => o.TotalMinor), charged.Orders[0].Currency);
-
-    private JournalPosition NextPosition() => new(_writerId, Interlocked.Increment(ref _sequence));
 
     private IProductGrain Product(string productId)
     {

@@ -15,4 +15,7 @@ public static partial class GrainLog
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Error, Message = "A commit window of {Count} checkouts failed; its outcome is unknown until a retry or the products' next read")]
     public static partial void WindowFailed(this ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Took over journal writer {WriterId}, whose silo stopped marking it, and projected its {Batches} unprojected batches")]
+    public static partial void WriterTakenOver(this ILogger logger, string writerId, int batches);
 }

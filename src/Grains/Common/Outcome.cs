@@ -21,6 +21,13 @@ public sealed record Failure(
     public static Failure Forbidden(string detail) => new(FailureKind.Forbidden, "Forbidden", detail);
     public static Failure Conflict(string detail) => new(FailureKind.Conflict, "Conflict", detail);
     public static Failure Invalid(string detail) => new(FailureKind.Invalid, "Rule violated", detail);
+
+    private const string NotEnoughStockTitle = "Not enough stock";
+
+    public static Failure NotEnoughStock(string detail) => new(FailureKind.Conflict, NotEnoughStockTitle, detail);
+
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsStockShortage => Kind == FailureKind.Conflict && Title == NotEnoughStockTitle;
 }
 
 /// <summary>The answer of a grain operation that can be refused: a value or a failure, never both.</summary>

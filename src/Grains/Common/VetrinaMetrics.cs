@@ -27,7 +27,7 @@ public static class VetrinaMetrics
         description: "Checkouts decided, by kind (cart or buy) and outcome (completed or the refusal's kind); replays are not counted.");
 
     private static readonly Counter<long> StockRefusals = Meter.CreateCounter<long>(
-        "vetrina.stock.refusals", unit: "{hold}", description: "Holds a product refused because it had not enough stock.");
+        "vetrina.stock.refusals", unit: "{checkout}", description: "Checkouts refused because a product had not enough stock (first decisions; replays are not counted).");
 
     private static readonly Counter<long> CommissionAccrued = Meter.CreateCounter<long>(
         "vetrina.commission.accrued", unit: "{minor_unit}", description: "Commission credited to creators' ledgers, in minor units, by currency.");

@@ -58,6 +58,22 @@ public sealed class InMemorySalesJournal : ISalesJournal
         }
     }
 
+    // One silo, gone with its process: every writer here is alive, so none is ever taken over.
+    public Task OpenWriterAsync(string writerId, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+    public Task<bool> MarkProjectionAsync(string writerId, long projectedThrough, long sendingThrough, bool takenOver, CancellationToken cancellationToken = default) => Task.FromResult(true);
+
+    public Task<bool> HeartbeatAsync(string writerId, CancellationToken cancellationToken = default) => Task.FromResult(true);
+
+    public Task<IReadOnlyList<string>> StaleWritersAsync(TimeSpan staleAfter, CancellationToken cancellationToken = default) => Task.FromResult<IReadOnlyList<string>>([]);
+
+    public Task<WriterMarks?> TakeOverWriterAsync(string writerId, TimeSpan staleAfter, CancellationToken cancellationToken = default) => Task.FromResult<WriterMarks?>(null);
+
+    public Task<IReadOnlyList<(long Sequence, IReadOnlyList<OrderDraft> Orders)>> ReadBatchesAsync(string writerId, long afterSequence, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<(long, IReadOnlyList<OrderDraft>)>>([]);
+
+    public Task RetireWriterAsync(string writerId, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
     public Task<CheckoutRecord?> FindCheckoutAsync(string checkoutId, CancellationToken cancellationToken = default)
     {
         lock (_lock)

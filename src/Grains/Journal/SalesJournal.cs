@@ -52,6 +52,15 @@ public sealed class StockExhaustedException(string? productId)
     public string? ProductId { get; } = productId;
 }
 
+/// <summary>A desk's journal writer was closed (another silo took over its projection): the desk must start a new writer.</summary>
+public sealed class WriterClosedException(string writerId) : Exception($"Journal writer '{writerId}' is closed.")
+{
+    public string WriterId { get; } = writerId;
+}
+
+/// <summary>How far a writer's batches reached the aggregates: all through <c>ProjectedThrough</c>, and a round up to <c>SendingThrough</c> under way.</summary>
+public sealed record WriterMarks(long ProjectedThrough, long SendingThrough);
+
 /// <summary>
 /// The sales journal: the durable record of every checkout and the stock counts it sells from, in tables of our own.
 /// Orders are rows here, not grains; the database keeps a product's <c>sold</c> within its <c>stocked</c> by a
@@ -59,7 +68,10 @@ public sealed class StockExhaustedException(string? productId)
 /// </summary>
 public interface ISalesJournal
 {
-    /// <summary>Writes a batch in one transaction. Throws <see cref="StockExhaustedException"/> (writing nothing) if it would oversell.</summary>
+    /// <summary>
+    /// Writes a batch in one transaction. Throws <see cref="StockExhaustedException"/> (writing nothing) if it would
+    /// oversell, and <see cref="WriterClosedException"/> (writing nothing) if its writer was closed.
+    /// </summary>
     Task<JournalCommit> CommitAsync(JournalBatch batch, CancellationToken cancellationToken = default);
 
     Task<CheckoutRecord?> FindCheckoutAsync(string checkoutId, CancellationToken cancellationToken = default);
@@ -74,8 +86,47 @@ public interface ISalesJournal
     /// <summary>Changes the units on sale; null (and no change) when <c>stocked</c> would fall below <c>sold</c> + <paramref name="keepFree"/>.</summary>
     Task<StockCounts?> AdjustStockAsync(string productId, int delta, int keepFree, CancellationToken cancellationToken = default);
 
+    /// <summary>Starts a writer (one per desk and run of a silo); its batches may be committed from now on.</summary>
+    Task OpenWriterAsync(string writerId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Before a projection round: all batches through <paramref name="projectedThrough"/> reached the aggregates and
+    /// those up to <paramref name="sendingThrough"/> are being sent (also a heartbeat). By the writer's own silo
+    /// (<paramref name="takenOver"/> false) it answers false once the writer was closed: its rounds are then another
+    /// silo's to send; by that silo (true), after it took the writer over.
+    /// </summary>
+    Task<bool> MarkProjectionAsync(string writerId, long projectedThrough, long sendingThrough, bool takenOver, CancellationToken cancellationToken = default);
+
+    /// <summary>The writer's silo is alive; false once the writer was closed.</summary>
+    Task<bool> HeartbeatAsync(string writerId, CancellationToken cancellationToken = default);
+
+    /// <summary>Writers whose heartbeat is older than <paramref name="staleAfter"/> and whose batches may not all be projected.</summary>
+    Task<IReadOnlyList<string>> StaleWritersAsync(TimeSpan staleAfter, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Closes a stale writer so that it can commit nothing more (it waits for a commit under way) and takes over its
+    /// projection; null when it is not stale any more (another silo took it, or it is alive).
+    /// </summary>
+    Task<WriterMarks?> TakeOverWriterAsync(string writerId, TimeSpan staleAfter, CancellationToken cancellationToken = default);
+
+    /// <summary>The orders of a writer's batches after <paramref name="afterSequence"/>, by batch, in order.</summary>
+    Task<IReadOnlyList<(long Sequence, IReadOnlyList<OrderDraft> Orders)>> ReadBatchesAsync(string writerId, long afterSequence, CancellationToken cancellationToken = default);
+
+    /// <summary>Every batch of the closed writer reached the aggregates: it needs no more attention.</summary>
+    Task RetireWriterAsync(string writerId, CancellationToken cancellationToken = default);
+
     /// <summary>Takes units back from sold (a cancellation or refund); idempotent by operation id: null when done before.</summary>
     Task<StockCounts?> RestockAsync(string operationId, string productId, int quantity, CancellationToken cancellationToken = default);
+}
+
+public static class JournalBatches
+{
+    /// <summary>Paid checkouts' records, in batch order, as each batch's orders.</summary>
+    public static IReadOnlyList<(long Sequence, IReadOnlyList<OrderDraft> Orders)> ByBatch(IEnumerable<(long Sequence, CheckoutRecord Record)> rows) =>
+        rows.GroupBy(r => r.Sequence)
+            .OrderBy(g => g.Key)
+            .Select(g => (g.Key, (IReadOnlyList<OrderDraft>)g.SelectMany(r => r.Record.Orders).ToArray()))
+            .ToArray();
 }
 
 /// <summary>How journal rows hold a checkout's record: JSON, generated at build time.</summary>

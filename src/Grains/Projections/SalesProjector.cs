@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Vetrina.Grains.Common;
 using Vetrina.Grains.Creators;
 using Vetrina.Grains.Journal;
@@ -10,38 +11,187 @@ using Vetrina.Grains.Sales;
 
 namespace Vetrina.Grains.Projections;
 
+/// <summary>Configuration section <c>Vetrina:Journal</c>.</summary>
+public sealed class JournalOptions
+{
+    /// <summary>A writer whose silo has not marked it for this long is taken over by another silo, which projects what it left.</summary>
+    public TimeSpan WriterStaleAfter { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often each silo looks for stale writers.</summary>
+    public TimeSpan WriterCheckInterval { get; set; } = TimeSpan.FromSeconds(2);
+}
+
 /// <summary>
-/// Carries what the journal committed into creators' ledgers, links' stats and brands' sales, off the buy path: one
-/// call per target for everything committed since the last round, not one per order. Rounds go out in journal order
-/// and each target's share is repeated until it lands, which is what lets a target keep a watermark per writer
-/// (<see cref="JournalWatermarks"/>) instead of a set of applied ids.
+/// This silo's journal writer and its projection. The writer numbers the batches its desk commits. The projection
+/// carries what they sold into creators' ledgers, links' stats and brands' sales, off the buy path: one call per
+/// target for everything committed since the last round, not one per order. Rounds go out in journal order and each
+/// target's share is repeated until it lands, which lets a target keep a watermark per writer
+/// (<see cref="JournalWatermarks"/>) instead of a set of applied ids. Before each round the writer's row says which
+/// batches it covers, so that when a silo dies another one re-sends exactly that round and then the rest, from the
+/// journal: nothing a dead silo committed is lost from the aggregates, and nothing is counted twice.
 /// </summary>
-public sealed class SalesProjector(IGrainFactory grains, ILogger<SalesProjector> logger) : BackgroundService
+public sealed class SalesProjector(IGrainFactory grains, ISalesJournal journal, IOptions<JournalOptions> options, ILogger<SalesProjector> logger) : BackgroundService
 {
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
     private readonly Channel<(JournalPosition Position, IReadOnlyList<OrderDraft> Orders)> _committed =
         Channel.CreateUnbounded<(JournalPosition, IReadOnlyList<OrderDraft>)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Lock _lock = new();
+    private Task<Writer>? _writer;
+
+    /// <summary>The position of the next batch this silo commits (its writer is opened first, once).</summary>
+    public async Task<JournalPosition> NextPositionAsync()
+    {
+        var writer = await CurrentWriterAsync();
+        return new JournalPosition(writer.Id, Interlocked.Increment(ref writer.Sequence));
+    }
+
+    /// <summary>The writer was closed under this silo (taken for dead): later batches go to a new one.</summary>
+    public Task ReplaceWriterAsync(string closedWriterId)
+    {
+        lock (_lock)
+        {
+            if (_writer is { IsCompletedSuccessfully: true } current && current.Result.Id == closedWriterId)
+            {
+                _writer = null;
+            }
+        }
+        return CurrentWriterAsync();
+    }
 
     /// <summary>Orders one journal batch of this silo committed; batches must come in the order of their positions.</summary>
     public void Committed(JournalPosition position, IReadOnlyList<OrderDraft> orders) => _committed.Writer.TryWrite((position, orders));
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private Task<Writer> CurrentWriterAsync()
+    {
+        lock (_lock)
+        {
+            if (_writer is null or { IsFaulted: true } or { IsCanceled: true })
+            {
+                _writer = OpenAsync();
+            }
+            return _writer;
+        }
+    }
+
+    private async Task<Writer> OpenAsync()
+    {
+        var writer = new Writer("w_" + Identifiers.RandomBase62(16));
+        await journal.OpenWriterAsync(writer.Id);
+        return writer;
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(ProjectAsync(stoppingToken), KeepWritersAsync(stoppingToken));
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // What was committed before the stop still reaches its targets, while the silo can still call them.
+        _committed.Writer.TryComplete();
+        await base.StopAsync(cancellationToken);
+    }
+
+    private async Task ProjectAsync(CancellationToken stoppingToken)
     {
         try
         {
-            while (await _committed.Reader.WaitToReadAsync(stoppingToken))
+            while (await _committed.Reader.WaitToReadAsync(CancellationToken.None))
             {
+                // Batches of one writer in a row go in one round; a round never mixes writers.
                 var round = new Round();
-                while (_committed.Reader.TryRead(out var batch))
+                while (_committed.Reader.TryPeek(out var next) && (round.Position is null || round.Position.WriterId == next.Position.WriterId))
                 {
+                    _committed.Reader.TryRead(out var batch);
                     round.Add(batch.Position, batch.Orders);
                 }
-                await SendAsync(round, stoppingToken);
+                await ProjectOwnAsync(round, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+    }
+
+    private async Task ProjectOwnAsync(Round round, CancellationToken stoppingToken)
+    {
+        var writer = await CurrentWriterAsync();
+        if (writer.Id != round.Position!.WriterId)
+        {
+            // A writer this silo replaced: it was taken over, and its rounds are the taker's to send.
+            return;
+        }
+        if (!await UntilDoneAsync(() => journal.MarkProjectionAsync(writer.Id, writer.ProjectedThrough, round.Position.Sequence, takenOver: false, stoppingToken), stoppingToken))
+        {
+            return;
+        }
+        await SendAsync(round, stoppingToken);
+        writer.ProjectedThrough = round.Position.Sequence;
+    }
+
+    /// <summary>Marks this silo's writer as alive, and takes over the writers of silos that are not.</summary>
+    private async Task KeepWritersAsync(CancellationToken stoppingToken)
+    {
+        var interval = options.Value.WriterCheckInterval;
+        var staleAfter = options.Value.WriterStaleAfter;
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    if (_writer is { IsCompletedSuccessfully: true } current)
+                    {
+                        await journal.HeartbeatAsync(current.Result.Id, stoppingToken);
+                    }
+                    foreach (var stale in await journal.StaleWritersAsync(staleAfter, stoppingToken))
+                    {
+                        if (stale != (_writer is { IsCompletedSuccessfully: true } mine ? mine.Result.Id : null))
+                        {
+                            await TakeOverAsync(stale, staleAfter, stoppingToken);
+                        }
+                    }
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    logger.ProjectionDeferred(exception);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Projects what a dead writer left: first the round it had under way, exactly as it was (targets that got it
+    /// skip it by their watermark), then every later batch, each round marked before it is sent as the writer would.
+    /// </summary>
+    private async Task TakeOverAsync(string writerId, TimeSpan staleAfter, CancellationToken stoppingToken)
+    {
+        if (await journal.TakeOverWriterAsync(writerId, staleAfter, stoppingToken) is not { } marks)
+        {
+            return;
+        }
+        var batches = await journal.ReadBatchesAsync(writerId, marks.ProjectedThrough, stoppingToken);
+        var projected = marks.ProjectedThrough;
+        foreach (var part in new[] { batches.Where(b => b.Sequence <= marks.SendingThrough), batches.Where(b => b.Sequence > marks.SendingThrough) })
+        {
+            var round = new Round();
+            foreach (var (sequence, orders) in part)
+            {
+                round.Add(new JournalPosition(writerId, sequence), orders);
+            }
+            if (round.Position is null)
+            {
+                continue;
+            }
+            await journal.MarkProjectionAsync(writerId, projected, round.Position.Sequence, takenOver: true, stoppingToken);
+            await SendAsync(round, stoppingToken);
+            projected = round.Position.Sequence;
+        }
+        await journal.MarkProjectionAsync(writerId, projected, projected, takenOver: true, stoppingToken);
+        await journal.RetireWriterAsync(writerId, stoppingToken);
+        logger.WriterTakenOver(writerId, batches.Count);
     }
 
     private Task SendAsync(Round round, CancellationToken stoppingToken)
@@ -64,15 +214,20 @@ public sealed class SalesProjector(IGrainFactory grains, ILogger<SalesProjector>
         return Task.WhenAll(sends);
     }
 
-    private async Task UntilDoneAsync(Func<Task> send, CancellationToken stoppingToken)
+    private Task<bool> UntilDoneAsync(Func<Task> send, CancellationToken stoppingToken) => UntilDoneAsync(async () =>
+    {
+        await send();
+        return true;
+    }, stoppingToken);
+
+    private async Task<T> UntilDoneAsync<T>(Func<Task<T>> send, CancellationToken stoppingToken)
     {
         var delay = TimeSpan.FromMilliseconds(50);
         while (true)
         {
             try
             {
-                await send();
-                return;
+                return await send();
             }
             catch (Exception exception) when (exception is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
@@ -83,9 +238,21 @@ public sealed class SalesProjector(IGrainFactory grains, ILogger<SalesProjector>
         }
     }
 
+    private sealed class Writer(string id)
+    {
+        public string Id { get; } = id;
+
+        public long Sequence;
+
+        public long ProjectedThrough { get; set; }
+    }
+
     /// <summary>The sum of what a run of batches adds to each target, from each order's contribution (<see cref="OrderAccounting"/>).</summary>
     private sealed class Round
     {
+        private static readonly OrderAccounting Nothing = OrderAccounting.Of(new OrderState());
+
+        /// <summary>The last batch in the round: its position is the round's.</summary>
         public JournalPosition? Position { get; private set; }
 
         public Dictionary<string, Dictionary<string, LedgerEntry>> Creators { get; } = new(StringComparer.Ordinal);
@@ -98,10 +265,9 @@ public sealed class SalesProjector(IGrainFactory grains, ILogger<SalesProjector>
         {
             Position = position;
             var id = position.ToString();
-            var nothing = OrderAccounting.Of(new OrderState());
             foreach (var order in orders)
             {
-                foreach (var effect in OrderAccounting.Difference(nothing, OrderAccounting.Of(OrderState.Placed(order)), id, order.BrandId, order.Currency))
+                foreach (var effect in OrderAccounting.Difference(Nothing, OrderAccounting.Of(OrderState.Placed(order)), id, order.BrandId, order.Currency))
                 {
                     switch (effect.Kind)
                     {

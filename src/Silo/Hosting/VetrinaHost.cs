@@ -28,6 +28,7 @@ public static class VetrinaHost
         builder.Services.Configure<FulfilmentOptions>(builder.Configuration.GetSection("Vetrina:Fulfilment"));
         builder.Services.Configure<ClickOptions>(builder.Configuration.GetSection("Vetrina:Clicks"));
         builder.Services.Configure<GroupCommitOptions>(o => o.Enabled = builder.Configuration.GetValue("Vetrina:GroupCommit", defaultValue: true));
+        builder.Services.Configure<JournalOptions>(builder.Configuration.GetSection("Vetrina:Journal"));
         builder.Services.AddSingleton<CheckoutDesk>();
 
         builder.UseOrleans(silo =>

@@ -248,10 +248,15 @@ public sealed class HostileInputTests(ITestOutputHelper output) : IAsyncLifetime
         var cancelled = await OrderAsync("cancelled-", 1);
         (await api.PostAsync($"/api/orders/{cancelled}/cancel", null)).Expect(HttpStatusCode.OK);
 
-        // One click and four one-tap buys: wait until the silo's click tally has reached the link, so that the
-        // snapshot taken next is the settled state and not one hand-over short.
-        await Eventually.HoldsAsync(() => api.GetAsync($"/api/links/{link}/stats"), r => r.Number("clicks") == 5,
-            because: "the setup's clicks reach the link");
+        // One click and four one-tap buys (one cancelled): wait until the silo's click tally and the journal's
+        // projection have reached the link and the brand, so that the snapshot taken next is the settled state.
+        await Eventually.HoldsAsync(() => api.GetAsync($"/api/links/{link}/stats"), r => r.Number("clicks") == 5 && r.Number("units") == 4,
+            because: "the setup's clicks and sales reach the link");
+        await Eventually.HoldsAsync(() => api.GetAsync($"/api/brands/{brandA.Id}/sales", brandA.Key),
+            r => r.Body.GetProperty("byProduct").EnumerateArray().Sum(p => p.GetProperty("units").GetInt64()) == 4 + 0,
+            because: "the setup's sales reach the brand");
+        await Eventually.HoldsAsync(() => api.EarningsAsync(creatorA.Id, "EUR"), e => e.Pending == 2500L * 4 * 1000 / 10_000,
+            because: "the setup's commission reaches the creator");
         var view = await api.ProductAsync(product);
         return new HostileWorld(brandA, brandB, creatorA, creatorB, product, view.GetProperty("sku").GetString()!, archived, productB, link, linkB,
             cartShopper, cartShopperB, paid, shipped, delivered, cancelled, view.GetProperty("available").GetInt32());

@@ -22,7 +22,7 @@ public sealed class SiloFailureTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task InitializeAsync() => _cluster = await SiloCluster.StartAsync(3, "kill",
         $"--Vetrina:Checkout:ReservationTimeout={ReservationTimeout:c}",
-        "--Vetrina:Checkout:HoldSweepInterval=00:00:01");
+        "--Vetrina:Checkout:ReservationSweepInterval=00:00:01");
 
     public async Task DisposeAsync() => await _cluster.DisposeAsync();
 

@@ -13,9 +13,13 @@ public sealed class PostgresSalesJournal(NpgsqlDataSource database) : ISalesJour
     private const string OversoldConstraint = "vetrina_product_stock_not_oversold";
 
     private const string CommitSql = """
-        WITH inserted AS (
+        WITH writer AS (
+            SELECT writer_id FROM vetrina_journal_writers WHERE writer_id = $1 AND NOT closed FOR SHARE
+        ),
+        inserted AS (
             INSERT INTO vetrina_journal_checkouts (checkout_id, writer_id, batch_sequence, succeeded, record)
             SELECT c, $1, $2, s, r FROM unnest($3::text[], $4::boolean[], $5::text[]) AS t(c, s, r)
+            WHERE EXISTS (SELECT 1 FROM writer)
             ON CONFLICT (checkout_id) DO NOTHING
             RETURNING checkout_id
         ),
@@ -40,6 +44,7 @@ public sealed class PostgresSalesJournal(NpgsqlDataSource database) : ISalesJour
         SELECT 0, checkout_id, 0, 0, 0::bigint FROM inserted
         UNION ALL SELECT 1, product_id, stocked, sold, version FROM updated
         UNION ALL SELECT 2, p, 0, 0, 0::bigint FROM sold
+        UNION ALL SELECT 3, writer_id, 0, 0, 0::bigint FROM writer
         """;
 
     public async Task<JournalCommit> CommitAsync(JournalBatch batch, CancellationToken cancellationToken = default)
@@ -52,6 +57,7 @@ public sealed class PostgresSalesJournal(NpgsqlDataSource database) : ISalesJour
         var inserted = new HashSet<string>(StringComparer.Ordinal);
         var stock = new Dictionary<string, StockCounts>(StringComparer.Ordinal);
         var selling = new List<string>();
+        var open = false;
         await using (var command = new NpgsqlCommand(CommitSql, connection, transaction))
         {
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = batch.Position.WriterId });
@@ -84,8 +90,11 @@ public sealed class PostgresSalesJournal(NpgsqlDataSource database) : ISalesJour
                         case 1:
                             stock[id] = new StockCounts(reader.GetInt32(2), reader.GetInt32(3), reader.GetInt64(4));
                             break;
-                        default:
+                        case 2:
                             selling.Add(id);
+                            break;
+                        default:
+                            open = true;
                             break;
                     }
                 }
@@ -95,6 +104,11 @@ public sealed class PostgresSalesJournal(NpgsqlDataSource database) : ISalesJour
                 await transaction.RollbackAsync(cancellationToken);
                 throw new StockExhaustedException(lines.Select(l => l.ProductId).Distinct().Count() == 1 ? lines[0].ProductId : null);
             }
+        }
+        if (!open)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            throw new WriterClosedException(batch.Position.WriterId);
         }
         if (selling.FirstOrDefault(p => !stock.ContainsKey(p)) is { } unstocked)
         {
@@ -116,6 +130,73 @@ public sealed class PostgresSalesJournal(NpgsqlDataSource database) : ISalesJour
         }
         await transaction.CommitAsync(cancellationToken);
         return new JournalCommit(earlier, stock);
+    }
+
+    public async Task OpenWriterAsync(string writerId, CancellationToken cancellationToken = default)
+    {
+        await using var command = Command("INSERT INTO vetrina_journal_writers (writer_id, heartbeat_at) VALUES ($1, now())", [writerId]);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<bool> MarkProjectionAsync(string writerId, long projectedThrough, long sendingThrough, bool takenOver, CancellationToken cancellationToken = default)
+    {
+        await using var command = Command("""
+            UPDATE vetrina_journal_writers SET projected_through = $2, sending_through = $3, heartbeat_at = now()
+            WHERE writer_id = $1 AND closed = $4
+            """, [writerId, projectedThrough, sendingThrough, takenOver]);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    public async Task<bool> HeartbeatAsync(string writerId, CancellationToken cancellationToken = default)
+    {
+        await using var command = Command("UPDATE vetrina_journal_writers SET heartbeat_at = now() WHERE writer_id = $1 AND NOT closed", [writerId]);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    public async Task<IReadOnlyList<string>> StaleWritersAsync(TimeSpan staleAfter, CancellationToken cancellationToken = default)
+    {
+        await using var command = Command("SELECT writer_id FROM vetrina_journal_writers WHERE NOT retired AND heartbeat_at < now() - $1", [staleAfter]);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var stale = new List<string>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            stale.Add(reader.GetString(0));
+        }
+        return stale;
+    }
+
+    public async Task<WriterMarks?> TakeOverWriterAsync(string writerId, TimeSpan staleAfter, CancellationToken cancellationToken = default)
+    {
+        // Waits for the row lock of a commit under way: once this returns, the writer commits nothing more.
+        await using var command = Command("""
+            UPDATE vetrina_journal_writers SET closed = true, heartbeat_at = now()
+            WHERE writer_id = $1 AND NOT retired AND heartbeat_at < now() - $2
+            RETURNING projected_through, sending_through
+            """, [writerId, staleAfter]);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? new WriterMarks(reader.GetInt64(0), reader.GetInt64(1)) : null;
+    }
+
+    public async Task<IReadOnlyList<(long Sequence, IReadOnlyList<OrderDraft> Orders)>> ReadBatchesAsync(string writerId, long afterSequence, CancellationToken cancellationToken = default)
+    {
+        await using var command = Command("""
+            SELECT batch_sequence, record FROM vetrina_journal_checkouts
+            WHERE writer_id = $1 AND batch_sequence > $2 AND succeeded
+            ORDER BY batch_sequence
+            """, [writerId, afterSequence]);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<(long, CheckoutRecord)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add((reader.GetInt64(0), JournalJson.Read(reader.GetString(1))));
+        }
+        return JournalBatches.ByBatch(rows);
+    }
+
+    public async Task RetireWriterAsync(string writerId, CancellationToken cancellationToken = default)
+    {
+        await using var command = Command("UPDATE vetrina_journal_writers SET retired = true WHERE writer_id = $1", [writerId]);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task<CheckoutRecord?> FindCheckoutAsync(string checkoutId, CancellationToken cancellationToken = default)
@@ -174,7 +255,7 @@ public sealed class PostgresSalesJournal(NpgsqlDataSource database) : ISalesJour
         return await command.ExecuteScalarAsync(cancellationToken) as T;
     }
 
-    private NpgsqlCommand Command(string sql, object[] values)
+    private NpgsqlCommand Command(string sql, params object[] values)
     {
         var command = database.CreateCommand(sql);
         foreach (var value in values)

@@ -9,6 +9,9 @@
 --   * vetrina_product_stock: the stock a product sells from. The CHECK is the database's own refusal to
 --     oversell: a batch whose update would take sold above stocked fails as a whole and writes nothing.
 --   * vetrina_stock_operations: restocks already applied, by operation id, so a repeated restock does nothing.
+--   * vetrina_journal_writers: one row per silo run's desk: its heartbeat and how far its batches were projected.
+--     A commit holds its writer's row FOR SHARE and writes nothing once the row is closed; a silo taking over a
+--     dead writer closes it (waiting for a commit under way) and then projects what the journal has of it.
 
 BEGIN;
 
@@ -55,6 +58,16 @@ CREATE TABLE IF NOT EXISTS vetrina_stock_operations
     operation_id text NOT NULL PRIMARY KEY,
     product_id   text NOT NULL,
     quantity     int  NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS vetrina_journal_writers
+(
+    writer_id         text        NOT NULL PRIMARY KEY,
+    heartbeat_at      timestamptz NOT NULL,
+    projected_through bigint      NOT NULL DEFAULT 0,
+    sending_through   bigint      NOT NULL DEFAULT 0,
+    closed            boolean     NOT NULL DEFAULT false,
+    retired           boolean     NOT NULL DEFAULT false
 );
 
 COMMIT;

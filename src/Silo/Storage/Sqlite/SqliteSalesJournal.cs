@@ -10,10 +10,18 @@ namespace Vetrina.Silo.Storage.Sqlite;
 /// </summary>
 public sealed class SqliteSalesJournal(string connectionString) : ISalesJournal
 {
+    private const string NowMs = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+
     public async Task<JournalCommit> CommitAsync(JournalBatch batch, CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var transaction = connection.BeginTransaction(deferred: false);
+        // The immediate transaction holds the database's write lock: a take-over's close waits for it, or this for that.
+        if (await ScalarAsync(connection, transaction, "SELECT 1 FROM vetrina_journal_writers WHERE writer_id = $id AND closed = 0", cancellationToken, ("$id", batch.Position.WriterId)) is null)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            throw new WriterClosedException(batch.Position.WriterId);
+        }
         using var insertCheckout = Prepare(connection, transaction, """
             INSERT INTO vetrina_journal_checkouts (checkout_id, writer_id, batch_sequence, succeeded, record)
             VALUES ($id, $writer, $sequence, $succeeded, $record) ON CONFLICT (checkout_id) DO NOTHING
@@ -59,6 +67,71 @@ public sealed class SqliteSalesJournal(string connectionString) : ISalesJournal
         await transaction.CommitAsync(cancellationToken);
         return new JournalCommit(earlier, stock);
     }
+
+    public Task OpenWriterAsync(string writerId, CancellationToken cancellationToken = default) =>
+        ExecuteAsync($"INSERT INTO vetrina_journal_writers (writer_id, heartbeat_ms) VALUES ($id, {NowMs})", cancellationToken, ("$id", writerId));
+
+    public async Task<bool> MarkProjectionAsync(string writerId, long projectedThrough, long sendingThrough, bool takenOver, CancellationToken cancellationToken = default) =>
+        await ExecuteAsync($"""
+            UPDATE vetrina_journal_writers SET projected_through = $projected, sending_through = $sending, heartbeat_ms = {NowMs}
+            WHERE writer_id = $id AND closed = $closed
+            """, cancellationToken, ("$id", writerId), ("$projected", projectedThrough), ("$sending", sendingThrough), ("$closed", takenOver)) == 1;
+
+    public async Task<bool> HeartbeatAsync(string writerId, CancellationToken cancellationToken = default) =>
+        await ExecuteAsync($"UPDATE vetrina_journal_writers SET heartbeat_ms = {NowMs} WHERE writer_id = $id AND closed = 0", cancellationToken, ("$id", writerId)) == 1;
+
+    public async Task<IReadOnlyList<string>> StaleWritersAsync(TimeSpan staleAfter, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT writer_id FROM vetrina_journal_writers WHERE retired = 0 AND heartbeat_ms < {NowMs} - $stale";
+        command.Parameters.AddWithValue("$stale", (long)staleAfter.TotalMilliseconds);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var stale = new List<string>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            stale.Add(reader.GetString(0));
+        }
+        return stale;
+    }
+
+    public async Task<WriterMarks?> TakeOverWriterAsync(string writerId, TimeSpan staleAfter, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            UPDATE vetrina_journal_writers SET closed = 1, heartbeat_ms = {NowMs}
+            WHERE writer_id = $id AND retired = 0 AND heartbeat_ms < {NowMs} - $stale
+            RETURNING projected_through, sending_through
+            """;
+        command.Parameters.AddWithValue("$id", writerId);
+        command.Parameters.AddWithValue("$stale", (long)staleAfter.TotalMilliseconds);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? new WriterMarks(reader.GetInt64(0), reader.GetInt64(1)) : null;
+    }
+
+    public async Task<IReadOnlyList<(long Sequence, IReadOnlyList<OrderDraft> Orders)>> ReadBatchesAsync(string writerId, long afterSequence, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT batch_sequence, record FROM vetrina_journal_checkouts
+            WHERE writer_id = $id AND batch_sequence > $after AND succeeded = 1
+            ORDER BY batch_sequence
+            """;
+        command.Parameters.AddWithValue("$id", writerId);
+        command.Parameters.AddWithValue("$after", afterSequence);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<(long, CheckoutRecord)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add((reader.GetInt64(0), JournalJson.Read(reader.GetString(1))));
+        }
+        return JournalBatches.ByBatch(rows);
+    }
+
+    public Task RetireWriterAsync(string writerId, CancellationToken cancellationToken = default) =>
+        ExecuteAsync("UPDATE vetrina_journal_writers SET retired = 1 WHERE writer_id = $id", cancellationToken, ("$id", writerId));
 
     public async Task<CheckoutRecord?> FindCheckoutAsync(string checkoutId, CancellationToken cancellationToken = default)
     {
@@ -117,6 +190,30 @@ public sealed class SqliteSalesJournal(string connectionString) : ISalesJournal
         var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
         return connection;
+    }
+
+    private async Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task<object?> ScalarAsync(SqliteConnection connection, SqliteTransaction transaction, string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        return await command.ExecuteScalarAsync(cancellationToken);
     }
 
     private static async Task<CheckoutRecord?> FindCheckoutAsync(SqliteConnection connection, SqliteTransaction? transaction, string checkoutId, CancellationToken cancellationToken)

@@ -7,6 +7,8 @@
 --   * vetrina_product_stock: the stock a product sells from; the batch's update is conditional on
 --     sold + units <= stocked and the CHECK backs it, so the database itself refuses an oversell.
 --   * vetrina_stock_operations: restocks already applied, by operation id.
+--   * vetrina_journal_writers: one row per run's desk: heartbeat (Unix ms) and how far its batches were projected;
+--     a commit writes nothing once its writer is closed, and a closed writer's batches are projected by its taker.
 
 BEGIN IMMEDIATE;
 
@@ -51,6 +53,16 @@ CREATE TABLE IF NOT EXISTS vetrina_stock_operations
     operation_id TEXT    NOT NULL PRIMARY KEY,
     product_id   TEXT    NOT NULL,
     quantity     INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS vetrina_journal_writers
+(
+    writer_id         TEXT    NOT NULL PRIMARY KEY,
+    heartbeat_ms      INTEGER NOT NULL,
+    projected_through INTEGER NOT NULL DEFAULT 0,
+    sending_through   INTEGER NOT NULL DEFAULT 0,
+    closed            INTEGER NOT NULL DEFAULT 0,
+    retired           INTEGER NOT NULL DEFAULT 0
 );
 
 COMMIT;
