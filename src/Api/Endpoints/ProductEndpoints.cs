@@ -33,9 +33,10 @@ public static class ProductEndpoints
         return routes;
     }
 
-    private static async Task<Results<Ok<ProductView>, ProblemHttpResult>> GetProduct(string productId, IGrainFactory grains) =>
+    /// <summary>Anyone reads a product as a shop page shows it; its brand (and the platform) also sees units reserved, sold and stocked.</summary>
+    private static async Task<Results<Ok<ProductView>, ProblemHttpResult>> GetProduct(string productId, ClaimsPrincipal user, IGrainFactory grains) =>
         Input.IsProductId(productId) && await grains.GetGrain<IProductGrain>(productId).GetAsync() is { } product
-            ? TypedResults.Ok(product)
+            ? TypedResults.Ok(user.IsPlatform() || user.BrandId() == product.BrandId ? product : product.Public())
             : Problems.NotFound($"Product '{productId}'");
 
     private static async Task<Results<Ok<ProductView>, ProblemHttpResult>> UpdateProduct(

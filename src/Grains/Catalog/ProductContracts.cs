@@ -36,9 +36,13 @@ public sealed record ProductView(
     [property: Id(6)] int Available,
     [property: Id(7)] int CommissionBps,
     [property: Id(8)] ProductStatus Status,
-    [property: Id(9)] int Reserved,
-    [property: Id(10)] int Sold,
-    [property: Id(11)] int Stocked);
+    [property: Id(9)] int? Reserved,
+    [property: Id(10)] int? Sold,
+    [property: Id(11)] int? Stocked)
+{
+    /// <summary>What a shop page shows: no exact counts of units reserved, sold and stocked (those are the brand's).</summary>
+    public ProductView Public() => this with { Reserved = null, Sold = null, Stocked = null };
+}
 
 [GenerateSerializer, Immutable, Alias("vetrina.product-changes")]
 public sealed record ProductChanges(

@@ -1,3 +1,7 @@
+using Npgsql;
+using Vetrina.Grains.Journal;
+using Vetrina.Silo.Storage.Postgres;
+
 namespace Vetrina.Tests.Infrastructure;
 
 /// <summary>
@@ -12,11 +16,15 @@ public sealed class SiloCluster : IAsyncDisposable
     private readonly string[] _settings;
     private int _next;
 
-    private SiloCluster(string[] settings)
+    private SiloCluster(string[] settings, string connectionString)
     {
         _settings = settings;
+        Journal = new PostgresSalesJournal(NpgsqlDataSource.Create(connectionString));
         Api = new VetrinaClient(new Uri("http://127.0.0.1"), VetrinaServer.PlatformKey, NextAddress);
     }
+
+    /// <summary>The cluster's sales journal, read from its database.</summary>
+    public ISalesJournal Journal { get; }
 
     /// <summary>Spreads requests round-robin over the silos that have not been killed.</summary>
     public VetrinaClient Api { get; }
@@ -53,7 +61,7 @@ public sealed class SiloCluster : IAsyncDisposable
             "--Vetrina:Messaging:ResponseTimeout=00:00:10",
             "--Logging:LogLevel:Default=Warning",
             .. extraSettings,
-        ]);
+        ], connectionString);
         try
         {
             // The first silo creates the schema and the cluster's membership row; the others then join it together.
@@ -120,6 +128,8 @@ public sealed class ClusterFixture : IApiTarget, IAsyncLifetime
     public SiloCluster Cluster { get; private set; } = null!;
 
     public VetrinaClient Api => Cluster.Api;
+
+    public ISalesJournal Journal => Cluster.Journal;
 
     public async Task InitializeAsync() => Cluster = await SiloCluster.StartAsync(3, "api");
 

@@ -126,7 +126,8 @@ public sealed class VetrinaClient : IDisposable
     public Task<Reply> CheckoutAsync(string shopperId, string? idempotencyKey = null, string? paymentToken = null) =>
         PostAsync($"/api/carts/{shopperId}/checkout", new { paymentToken }, idempotencyKey: idempotencyKey ?? Guid.NewGuid().ToString("N"));
 
-    public async Task<JsonElement> ProductAsync(string productId) => (await GetAsync($"/api/products/{productId}", key: null)).Expect(HttpStatusCode.OK).Body;
+    /// <summary>The product as the platform reads it, with units reserved, sold and stocked (anonymous readers do not see those).</summary>
+    public async Task<JsonElement> ProductAsync(string productId) => (await GetAsync($"/api/products/{productId}")).Expect(HttpStatusCode.OK).Body;
 
     public async Task<JsonElement> OrderAsync(string orderId) => (await GetAsync($"/api/orders/{orderId}")).Expect(HttpStatusCode.OK).Body;
 
