@@ -6,11 +6,13 @@ namespace Vetrina.Bench;
 /// <summary>The benchmark's settings, from <c>--name value</c> arguments; every one has a default.</summary>
 public sealed class BenchOptions
 {
-    public static readonly string[] AllScenarios = ["ceiling", "viral-buy", "hot-row", "click", "funnel", "hot-read", "wide-catalog"];
+    public static readonly string[] AllScenarios = ["ceiling", "json-ceiling", "viral-buy", "hot-row", "pgbench", "click", "funnel", "hot-read", "wide-catalog"];
 
     public const string Usage = """
         Usage: bash bench/run.sh [options]
-          --scenarios LIST        ceiling,viral-buy,hot-row,click,funnel,hot-read,wide-catalog (default: all)
+          --scenarios LIST        ceiling,json-ceiling,viral-buy,hot-row,pgbench,click,funnel,hot-read,wide-catalog
+                                  (default: all; json-ceiling runs the JSON buy and click ceilings, pgbench is skipped
+                                  when there is no pgbench on PATH)
           --modes LIST            engine modes: memory,postgres,postgres-one-write (default: all three; viral buy runs in
                                   each, click/funnel/hot-read in memory and postgres, wide catalog in memory)
           --concurrency LIST      connections of the closed loop (default 8,32,128)

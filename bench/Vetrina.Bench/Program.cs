@@ -5,10 +5,14 @@ using Vetrina.Bench.Engine;
 using Vetrina.Bench.Report;
 using Vetrina.Bench.Scenarios;
 
-// Two commands: the benchmark itself (default), and the hot-row baseline server it starts as a separate process.
-if (args.Length > 0 && args[0] == "hot-row-server")
+// Three commands: the benchmark itself (default), and the two baseline servers it starts as separate processes.
+if (args.Length > 0 && args[0] == HotRowServer.Command)
 {
     return await HotRowServer.RunAsync(args[1..]);
+}
+if (args.Length > 0 && args[0] == JsonCeilingServer.Command)
+{
+    return await JsonCeilingServer.RunAsync(args[1..]);
 }
 
 // The driver's socket continuations run on the socket engine's own thread instead of hopping to the thread
@@ -53,6 +57,7 @@ using var onTerminate = System.Runtime.InteropServices.PosixSignalRegistration.C
 var runner = new ScenarioRunner(options, new Engines(options), context);
 var clock = System.Diagnostics.Stopwatch.StartNew();
 await runner.RunAsync();
+ConsoleReport.PrintTargets(options, runner);
 Console.WriteLine($"All runs took {clock.Elapsed.TotalMinutes:F1} minutes.");
 
 var command = "bash bench/run.sh" + (args.Length > 0 ? " " + string.Join(' ', args) : "");
@@ -60,7 +65,7 @@ var markdownPath = Path.Combine(options.OutputDirectory, "latest.md");
 await File.WriteAllTextAsync(markdownPath, MarkdownReport.Write(options, context, runner, command));
 var jsonPath = Path.Combine(options.OutputDirectory, "latest.json");
 await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(
-    new { context, results = runner.Results, wideCatalog = runner.WideCatalog },
+    new { context, results = runner.Results, wideCatalog = runner.WideCatalog, skipped = runner.Skipped },
     new JsonSerializerOptions
     {
         WriteIndented = true,

@@ -10,6 +10,8 @@ namespace Vetrina.Bench.Baseline;
 /// </summary>
 public static class HotRowServer
 {
+    public const string Command = "hot-row-server";
+
     public const int ProductId = 1;
 
     public const string Schema = """

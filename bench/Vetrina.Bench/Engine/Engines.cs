@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Npgsql;
 using Vetrina.Bench.Baseline;
 
@@ -58,11 +59,12 @@ public sealed class RunningVetrina(ServerProcess server, VetrinaClient client, s
     }
 }
 
-/// <summary>The hot-row baseline process and its own database.</summary>
-public sealed class RunningHotRow(ServerProcess server, string connectionString, Func<ValueTask> dropDatabase) : IAsyncDisposable
+/// <summary>
+/// A fresh database with the hot-row schema and its one stocked row: what the hot-row server and pgbench both work on.
+/// Disposing it drops it.
+/// </summary>
+public sealed class HotRowDatabase(string connectionString, Func<ValueTask> dropDatabase) : IAsyncDisposable
 {
-    public ServerProcess Server { get; } = server;
-
     public string ConnectionString { get; } = connectionString;
 
     public async Task<(int Available, int Stocked, long Orders, long Units)> ReadAsync()
@@ -78,11 +80,39 @@ public sealed class RunningHotRow(ServerProcess server, string connectionString,
         return (reader.GetInt32(0), reader.GetInt32(1), reader.GetInt64(2), reader.GetInt64(3));
     }
 
+    public ValueTask DisposeAsync() => dropDatabase();
+}
+
+/// <summary>The hot-row baseline process and its own database.</summary>
+public sealed class RunningHotRow(ServerProcess server, HotRowDatabase database) : IAsyncDisposable
+{
+    public ServerProcess Server { get; } = server;
+
+    public HotRowDatabase Database { get; } = database;
+
     public async ValueTask DisposeAsync()
     {
         await Server.DisposeAsync();
-        await dropDatabase();
+        await Database.DisposeAsync();
     }
+}
+
+/// <summary>The JSON ceiling process: what it sold and counted, read from its <c>GET /counts</c>.</summary>
+public sealed class RunningJsonCeiling(ServerProcess server, string platformKey) : IAsyncDisposable
+{
+    public ServerProcess Server { get; } = server;
+
+    public string PlatformKey { get; } = platformKey;
+
+    public async Task<JsonCeilingServer.Counts> ReadCountsAsync()
+    {
+        using var http = new HttpClient { BaseAddress = Server.Address, Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", PlatformKey);
+        return await http.GetFromJsonAsync("/counts", JsonCeilingServer.Json.Default.Counts)
+            ?? throw new InvalidOperationException("The JSON ceiling answered no counts.");
+    }
+
+    public ValueTask DisposeAsync() => Server.DisposeAsync();
 }
 
 /// <summary>Starts the processes under test: each with a fresh database of its own on the benchmark's PostgreSQL.</summary>
@@ -137,9 +167,37 @@ public sealed class Engines(BenchOptions options)
 
     public async Task<RunningHotRow> StartHotRowAsync(int stock, int connections)
     {
-        var (connectionString, drop) = await CreateDatabaseAsync("hotrow");
-        await using (var connection = new NpgsqlConnection(connectionString))
+        var database = await CreateHotRowDatabaseAsync(stock);
+        // A pool as large as the load: the classic design gives every concurrent request its own connection.
+        var poolConnectionString = new NpgsqlConnectionStringBuilder(database.ConnectionString)
         {
+            MaxPoolSize = Math.Max(100, connections),
+            MaxAutoPrepare = 10,
+        }.ConnectionString;
+        var port = ServerProcess.FreePort();
+        var server = await StartBaselineAsync("hot-row", port,
+            [HotRowServer.Command, $"--urls=http://127.0.0.1:{port}", $"--connection={poolConnectionString}"], database.DisposeAsync);
+        return new RunningHotRow(server, database);
+    }
+
+    /// <summary>The JSON ceiling server with <paramref name="stock"/> units on its in-memory counter.</summary>
+    public async Task<RunningJsonCeiling> StartJsonCeilingAsync(int stock)
+    {
+        var platformKey = "bench-" + Guid.NewGuid().ToString("N");
+        var port = ServerProcess.FreePort();
+        var server = await StartBaselineAsync("json-ceiling", port,
+            [JsonCeilingServer.Command, $"--urls=http://127.0.0.1:{port}", $"--key={platformKey}", $"--stock={stock}"], () => ValueTask.CompletedTask);
+        return new RunningJsonCeiling(server, platformKey);
+    }
+
+    /// <summary>A fresh database with the hot-row schema and one row of <paramref name="stock"/> units.</summary>
+    public async Task<HotRowDatabase> CreateHotRowDatabaseAsync(int stock)
+    {
+        var (connectionString, drop) = await CreateDatabaseAsync("hotrow");
+        var database = new HotRowDatabase(connectionString, drop);
+        try
+        {
+            await using var connection = new NpgsqlConnection(connectionString);
             await connection.OpenAsync();
             await using var schema = new NpgsqlCommand(HotRowServer.Schema, connection);
             await schema.ExecuteNonQueryAsync();
@@ -148,15 +206,18 @@ public sealed class Engines(BenchOptions options)
             seed.Parameters.AddWithValue("stock", stock);
             await seed.ExecuteNonQueryAsync();
         }
-        // A pool as large as the load: the classic design gives every concurrent request its own connection.
-        var poolConnectionString = new NpgsqlConnectionStringBuilder(connectionString)
+        catch
         {
-            MaxPoolSize = Math.Max(100, connections),
-            MaxAutoPrepare = 10,
-        }.ConnectionString;
-        var port = ServerProcess.FreePort();
-        var server = ServerProcess.Start("hot-row", options.BenchDll, port,
-            ["hot-row-server", $"--urls=http://127.0.0.1:{port}", $"--connection={poolConnectionString}"], options.LogDirectory);
+            await database.DisposeAsync();
+            throw;
+        }
+        return database;
+    }
+
+    /// <summary>A baseline server of this benchmark's own dll (a subcommand), ready at <c>/ready</c>; on failure, cleans up.</summary>
+    private async Task<ServerProcess> StartBaselineAsync(string name, int port, IEnumerable<string> arguments, Func<ValueTask> cleanUp)
+    {
+        var server = ServerProcess.Start(name, options.BenchDll, port, arguments, options.LogDirectory);
         try
         {
             await server.WaitUntilReadyAsync("/ready", TimeSpan.FromSeconds(60));
@@ -164,10 +225,10 @@ public sealed class Engines(BenchOptions options)
         catch
         {
             await server.DisposeAsync();
-            await drop();
+            await cleanUp();
             throw;
         }
-        return new RunningHotRow(server, connectionString, drop);
+        return server;
     }
 
     private async Task<(string ConnectionString, Func<ValueTask> Drop)> CreateDatabaseAsync(string purpose)

@@ -99,6 +99,20 @@ public sealed class VetrinaClient : IDisposable
         return json.GetProperty("silos").EnumerateArray().Sum(s => s.GetProperty("vetrinaActivations").GetInt64());
     }
 
+    /// <summary>The engine's Prometheus scrape (<c>GET /metrics</c>, platform key).</summary>
+    public async Task<EngineCounters> GetCountersAsync()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _platformKey);
+        using var response = await _http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException($"GET /metrics answered {(int)response.StatusCode}: {text}");
+        }
+        return EngineCounters.Parse(text);
+    }
+
     /// <summary>Sends a write again, same shopper and Idempotency-Key; returns the status (the first outcome, replayed).</summary>
     public async Task<int> ReplayAsync(Replay replay)
     {

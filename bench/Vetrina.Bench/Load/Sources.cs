@@ -20,6 +20,9 @@ public sealed class WriteLedger(int products = 0)
 
     public long Refused => Interlocked.Read(ref _refused);
 
+    /// <summary>Writes answered with an outcome (a success or a refusal), not lost.</summary>
+    public long Answered => Succeeded + Refused;
+
     /// <summary>Clicks answered 201.</summary>
     public long Clicks => Interlocked.Read(ref _clicks);
 

@@ -25,6 +25,10 @@ public static class ConsoleReport
         {
             Console.WriteLine(Invariant($"   {name}: {value:F2}"));
         }
+        if (point.PerBuy is { } p)
+        {
+            Console.WriteLine(Invariant($"   per answered buy ({p.Buys:N0} buys between the /metrics scrapes; the engine decided {p.EngineCheckouts:N0}): {p.Activations:F3} activations, {p.GrainCalls:F3} grain calls, {p.JournalTransactions:F3} journal transactions + {p.StorageWrites:F3} grain-storage writes = {p.Transactions:F3} transactions"));
+        }
         foreach (var note in point.Notes)
         {
             Console.WriteLine($"   {note}");
@@ -41,6 +45,43 @@ public static class ConsoleReport
         else if (point.Checks.Count > 0)
         {
             Console.WriteLine($"   invariants: all {point.Checks.Count} hold ({string.Join("; ", point.Checks.Select(c => c.Detail))})");
+        }
+    }
+
+    /// <summary>After all runs: every target of issue 4 at every concurrency, and the per-buy counters of every viral-buy run.</summary>
+    public static void PrintTargets(BenchOptions options, ScenarioRunner runner)
+    {
+        var results = runner.Results;
+        Console.WriteLine();
+        Console.WriteLine("== Targets of issue 4 (ratios of successful answers per second at the same concurrency, this run)");
+        foreach (var target in Targets.Ratios)
+        {
+            Console.WriteLine($"   {target.Name} ({(target.Goal.Length > 0 ? target.Goal : "no goal")}): " +
+                string.Join("; ", options.Concurrency.Select(c => $"{c}: {target.Format(results, c)}")));
+        }
+        foreach (var target in Targets.Counters)
+        {
+            Console.WriteLine($"   {target.Name} ({target.Goal}): " + string.Join("; ", options.Concurrency.Select(c => $"{c}: {target.Format(results, c)}")));
+        }
+        foreach (var skipped in runner.Skipped)
+        {
+            Console.WriteLine($"   skipped: {skipped}");
+        }
+        var rows = PerBuyTable.Rows(results).ToList();
+        if (rows.Count > 0)
+        {
+            Console.WriteLine("== Engine counters per buy (viral buy, measured window)");
+            var widths = PerBuyTable.Headers.Select((h, i) => Math.Max(h.Length, rows.Max(r => r[i].Length))).ToArray();
+            string Line(IReadOnlyList<string> cells) => "   " + string.Join("  ", cells.Select((cell, i) => i == 0 ? cell.PadRight(widths[i]) : cell.PadLeft(widths[i])));
+            Console.WriteLine(Line(PerBuyTable.Headers));
+            foreach (var row in rows)
+            {
+                Console.WriteLine(Line(row));
+            }
+            foreach (var definition in PerBuyTable.Definitions)
+            {
+                Console.WriteLine($"   - {definition.Replace("`", "", StringComparison.Ordinal)}");
+            }
         }
     }
 

@@ -17,14 +17,17 @@ public static class ThroughputChart
             ScenarioRunner.ViralBuy(EngineMode.Postgres),
             ScenarioRunner.ViralBuy(EngineMode.PostgresOneWrite),
             ScenarioRunner.HotRow,
+            ScenarioRunner.JsonBuyCeiling,
+            ScenarioRunner.PgBenchHotRow,
         };
+        var baselines = new[] { ScenarioRunner.Ceiling, ScenarioRunner.HotRow, ScenarioRunner.JsonBuyCeiling, ScenarioRunner.PgBenchHotRow };
         var plot = new Plot();
         var drawn = 0;
         var logs = new List<double>();
         foreach (var name in series)
         {
             var points = concurrency
-                .Select(c => (c, MarkdownReport.Throughput(results, name, c)))
+                .Select(c => (c, Targets.Throughput(results, name, c)))
                 .Where(p => p.Item2 is > 0)
                 .ToList();
             if (points.Count == 0)
@@ -39,7 +42,7 @@ public static class ThroughputChart
             scatter.LegendText = name;
             scatter.LineWidth = 2;
             scatter.MarkerSize = 8;
-            if (name == ScenarioRunner.Ceiling || name == ScenarioRunner.HotRow)
+            if (baselines.Contains(name))
             {
                 scatter.LinePattern = LinePattern.Dashed;
             }

@@ -86,6 +86,22 @@ public static class Invariants
         new($"{label}no stock stays held", f.Reserved == 0, $"reserved {f.Reserved}"),
     ];
 
+    /// <summary>The hot-row database: one order of one unit per success, and stock that adds up.</summary>
+    public static async Task<List<Check>> CheckHotRowAsync(HotRowDatabase database, long successes, string successesAre)
+    {
+        var (available, stocked, orders, units) = await database.ReadAsync();
+        return
+        [
+            new($"orders equal {successesAre}", orders == successes && units == successes, $"orders {orders} ({units} units), {successesAre} {successes}"),
+            new("available + sold = stocked, never negative", available + units == stocked && available >= 0, $"available {available}, sold {units}, stocked {stocked}"),
+        ];
+    }
+
+    /// <summary>A counter of a server without an idempotency store: every 201 counted, a lost answer may or may not have been.</summary>
+    public static Check CheckCount(string name, long counted, long answered, long lost) =>
+        new(name, counted >= answered && counted <= answered + lost,
+            lost == 0 ? $"counted {counted}, answered 201: {answered}" : $"counted {counted}, expected between {answered} and {answered + lost}");
+
     /// <summary>The creator's pending commission: floor(price × 1 × bps / 10000) per successful buy.</summary>
     public static async Task<Check> CheckEarningsAsync(VetrinaClient client, Creator creator, long successes, long unitCommission)
     {

@@ -30,6 +30,9 @@ public sealed class PointResult(string scenario, string series, int concurrency)
     /// <summary>Named figures for the summary (e.g. read p99s of the hot-read scenario).</summary>
     public Dictionary<string, double> Figures { get; } = [];
 
+    /// <summary>The engine's counters per answered buy over the measured window (viral-buy runs).</summary>
+    public PerBuyCounters? PerBuy { get; set; }
+
     /// <summary>Why the run could not be measured at all (the engine did not start, a request failed in set-up...).</summary>
     public string? Failure { get; set; }
 

@@ -15,7 +15,15 @@ public sealed class UniqueCounter
     private const int Precision = 12;
     private const int RegisterCount = 1 << Precision;
 
+    /// <summary>2^-k for every register value k a 64-bit hash can give.</summary>
+    private static readonly double[] InversePowers = Enumerable.Range(0, 66).Select(k => Math.Pow(2, -k)).ToArray();
+
     [Id(0)] public byte[] Registers { get; set; } = new byte[RegisterCount];
+
+    // The estimate's two sums, kept up to date by each change of a register, so that a read costs O(1); computed
+    // once from the registers when first needed (after a load they are not known).
+    [NonSerialized] private double _inverseSum = double.NaN;
+    [NonSerialized] private int _zeros;
 
     public void Add(string value) => AddHash(Hash(value));
 
@@ -27,24 +35,26 @@ public sealed class UniqueCounter
         var index = (int)(hash >> (64 - Precision));
         var rest = (hash << Precision) | (1UL << (Precision - 1));
         var rank = (byte)(BitOperations.LeadingZeroCount(rest) + 1);
-        if (rank > Registers[index])
+        var old = Registers[index];
+        if (rank > old)
         {
             Registers[index] = rank;
+            if (!double.IsNaN(_inverseSum))
+            {
+                _inverseSum += InversePowers[rank] - InversePowers[old];
+                _zeros -= old == 0 ? 1 : 0;
+            }
         }
     }
 
     public long Estimate()
     {
-        double sum = 0;
-        var zeros = 0;
-        foreach (var register in Registers)
+        if (double.IsNaN(_inverseSum))
         {
-            sum += Math.Pow(2, -register);
-            if (register == 0)
-            {
-                zeros++;
-            }
+            _inverseSum = Registers.Sum(r => InversePowers[r]);
+            _zeros = Registers.Count(r => r == 0);
         }
+        var (sum, zeros) = (_inverseSum, _zeros);
         const double alpha = 0.7213 / (1 + 1.079 / RegisterCount);
         var raw = alpha * RegisterCount * RegisterCount / sum;
         if (raw <= 2.5 * RegisterCount && zeros > 0)

@@ -1,0 +1,60 @@
+using System.Globalization;
+
+namespace Vetrina.Bench.Engine;
+
+/// <summary>
+/// One scrape of the engine's <c>GET /metrics</c> (Prometheus text format): every sample's value summed over its
+/// labels, by metric name (a counter's <c>_total</c>, a histogram's <c>_count</c>).
+/// </summary>
+public sealed class EngineCounters(IReadOnlyDictionary<string, double> totals)
+{
+    /// <summary>Grain activations created, every grain type.</summary>
+    public const string Activations = "orleans_catalog_activation_created_total";
+
+    /// <summary>
+    /// Grain calls: Orleans' application requests, counted once per request answered to its caller (the latency
+    /// histogram's count), whether the caller is an HTTP endpoint or another grain. One-way calls are not in it.
+    /// </summary>
+    public const string GrainCalls = "orleans_app_requests_latency_milliseconds_count";
+
+    /// <summary>Grain-state writes through Orleans' storage (the write latency histogram's count, every state and provider).</summary>
+    public const string StorageWrites = "orleans_storage_write_latency_milliseconds_count";
+
+    /// <summary>Sales journal transactions that wrote checkouts (Vetrina's meter).</summary>
+    public const string JournalTransactions = "vetrina_journal_transactions_total";
+
+    /// <summary>Checkouts decided by the engine, every kind and outcome (Vetrina's meter).</summary>
+    public const string Checkouts = "vetrina_checkouts_total";
+
+    public double this[string name] => totals.GetValueOrDefault(name);
+
+    public bool Has(string name) => totals.ContainsKey(name);
+
+    public static EngineCounters Parse(string text)
+    {
+        var totals = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var raw in text.Split('\n'))
+        {
+            var line = raw.Trim();
+            if (line.Length == 0 || line[0] == '#')
+            {
+                continue;
+            }
+            // name{label="value",...} value [timestamp], or name value [timestamp]; a label value may hold spaces.
+            var labels = line.IndexOf('{', StringComparison.Ordinal);
+            var nameEnd = labels >= 0 ? labels : line.IndexOf(' ', StringComparison.Ordinal);
+            var valueStart = labels >= 0 ? line.LastIndexOf('}') + 1 : nameEnd;
+            if (nameEnd <= 0 || valueStart <= 0)
+            {
+                continue;
+            }
+            var value = line[valueStart..].Trim().Split(' ')[0];
+            if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number))
+            {
+                var name = line[..nameEnd];
+                totals[name] = totals.GetValueOrDefault(name) + number;
+            }
+        }
+        return new EngineCounters(totals);
+    }
+}
