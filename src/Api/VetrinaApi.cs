@@ -31,6 +31,7 @@ public static class VetrinaApi
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
             // The web defaults read "12" as 12; the contract's numbers are JSON numbers, and a string is a wrong type (400).
             o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJson.Default);
         });
         services.AddVetrinaOpenApi();
         services.AddRateLimiter(_ => { });
