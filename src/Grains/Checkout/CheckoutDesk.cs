@@ -190,7 +190,14 @@ public sealed class CheckoutDesk(
     {
         var reservationId = $"{_deskId}/{Interlocked.Increment(ref _windows)}";
         var products = await ReserveAsync(window, reservationId);
-        await Task.WhenAll(window.Where(p => p.Refusal is null).Select(ChargeAsync));
+        var accepted = window.Where(p => p.Refusal is null).ToArray();
+        if (accepted.Length > 0)
+        {
+            // Before any money moves: a charge whose checkout never reaches the journal is found and voided.
+            var now = clock.UtcNow;
+            await journal.RecordChargesAsync(accepted.Select(p => new ChargeIntent(p.CheckoutId, p.Drafts!.Sum(o => o.TotalMinor), p.Drafts![0].Currency, now)).ToArray());
+        }
+        await Task.WhenAll(accepted.Select(ChargeAsync));
 
         var records = window.Select(p => p.Record).OfType<CheckoutRecord>().ToList();
         var segments = await CommitAsync(records);
@@ -241,6 +248,34 @@ public sealed class CheckoutDesk(
             }
             pending.Decided.TrySetResult(new Decision(Answer(first), firstTime));
         }
+    }
+
+    /// <summary>
+    /// The crash point between a charge and its journal transaction: charges recorded before <paramref name="before"/>
+    /// whose checkouts are still not journalled are journalled as abandoned, so that a late retry of the key gets that
+    /// answer and cannot sell against a refunded payment, and then voided. One whose checkout was journalled after all
+    /// (a retry got there first) keeps its order. Answers how many were voided.
+    /// </summary>
+    public async Task<int> VoidAbandonedChargesAsync(DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        var intents = await journal.UnsettledChargesAsync(before, cancellationToken);
+        var voided = 0;
+        foreach (var chunk in intents.Chunk(options.Value.MaxBatch))
+        {
+            var abandoned = new Failure(FailureKind.Conflict, "Checkout abandoned",
+                "The checkout was not recorded in time after its payment was taken, so the payment was refunded; check out again with a new Idempotency-Key.");
+            var (_, commit, _) = await CommitOnceAsync(chunk.Select(i => new CheckoutRecord(i.CheckoutId, [], abandoned)).ToList());
+            foreach (var intent in chunk)
+            {
+                if (commit.AlreadyJournalled.GetValueOrDefault(intent.CheckoutId) is not { Failure: null })
+                {
+                    await payments.VoidAsync(intent.CheckoutId, intent.AmountMinor, intent.Currency, cancellationToken);
+                    voided++;
+                }
+                await journal.ForgetChargeAsync(intent.CheckoutId, cancellationToken);
+            }
+        }
+        return voided;
     }
 
     /// <summary>One call per product for the whole window; a checkout is refused if any of its products refuses it.</summary>

@@ -12,6 +12,12 @@ public sealed class CheckoutOptions
     /// <summary>How often a product with reservations looks for stale ones.</summary>
     public TimeSpan ReservationSweepInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long after a charge its checkout may take to reach the journal before the charge is voided as abandoned.</summary>
+    public TimeSpan AbandonedChargeAfter { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often each silo looks for abandoned charges.</summary>
+    public TimeSpan AbandonedChargeCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Most checkouts one desk writes in one journal transaction.</summary>
     public int MaxBatch { get; set; } = 1024;
 }

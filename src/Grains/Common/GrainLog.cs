@@ -18,4 +18,10 @@ public static partial class GrainLog
 
     [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Took over journal writer {WriterId}, whose silo stopped marking it, and projected its {Batches} unprojected batches")]
     public static partial void WriterTakenOver(this ILogger logger, string writerId, int batches);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "Voided {Count} charges whose checkouts never reached the journal")]
+    public static partial void AbandonedChargesVoided(this ILogger logger, int count);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "Could not look for abandoned charges; trying again later")]
+    public static partial void AbandonedChargesDeferred(this ILogger logger, Exception exception);
 }

@@ -13,6 +13,7 @@ public sealed class InMemorySalesJournal : ISalesJournal
     private readonly Dictionary<string, OrderDraft> _orders = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StockCounts> _stock = new(StringComparer.Ordinal);
     private readonly HashSet<string> _restocks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ChargeIntent> _charges = new(StringComparer.Ordinal);
 
     public Task<JournalCommit> CommitAsync(JournalBatch batch, CancellationToken cancellationToken = default)
     {
@@ -41,6 +42,10 @@ public sealed class InMemorySalesJournal : ISalesJournal
                     throw new StockExhaustedException(productId);
                 }
                 after[productId] = counts with { Sold = counts.Sold + units, Version = counts.Version + 1 };
+            }
+            foreach (var record in batch.Checkouts)
+            {
+                _charges.Remove(record.CheckoutId);
             }
             foreach (var record in fresh)
             {
@@ -79,6 +84,35 @@ public sealed class InMemorySalesJournal : ISalesJournal
         lock (_lock)
         {
             return Task.FromResult(_checkouts.GetValueOrDefault(checkoutId));
+        }
+    }
+
+    public Task RecordChargesAsync(IReadOnlyList<ChargeIntent> intents, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            foreach (var intent in intents)
+            {
+                _charges.TryAdd(intent.CheckoutId, intent);
+            }
+            return Task.CompletedTask;
+        }
+    }
+
+    public Task<IReadOnlyList<ChargeIntent>> UnsettledChargesAsync(DateTimeOffset before, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult<IReadOnlyList<ChargeIntent>>(_charges.Values.Where(c => c.At < before).ToArray());
+        }
+    }
+
+    public Task ForgetChargeAsync(string checkoutId, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            _charges.Remove(checkoutId);
+            return Task.CompletedTask;
         }
     }
 

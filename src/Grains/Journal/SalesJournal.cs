@@ -33,6 +33,9 @@ public sealed record CheckoutRecord(
         Failure is not null ? [] : Orders.SelectMany(o => o.Lines).Select(l => (l.ProductId, l.Quantity));
 }
 
+/// <summary>A charge about to be made for a checkout, recorded before it is made (see <see cref="ISalesJournal.RecordChargesAsync"/>).</summary>
+public sealed record ChargeIntent(string CheckoutId, long AmountMinor, string Currency, DateTimeOffset At);
+
 /// <summary>All checkouts one desk decided in one commit window, written in one database transaction.</summary>
 public sealed record JournalBatch(JournalPosition Position, IReadOnlyList<CheckoutRecord> Checkouts);
 
@@ -75,6 +78,19 @@ public interface ISalesJournal
     Task<JournalCommit> CommitAsync(JournalBatch batch, CancellationToken cancellationToken = default);
 
     Task<CheckoutRecord?> FindCheckoutAsync(string checkoutId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Records the charges a window is about to make, before it makes them: a charge whose checkout never reaches the
+    /// journal (its silo died in between and the shopper never retried) is found here and voided. A commit removes
+    /// the intents of the checkouts it journals.
+    /// </summary>
+    Task RecordChargesAsync(IReadOnlyList<ChargeIntent> intents, CancellationToken cancellationToken = default);
+
+    /// <summary>Intents recorded before <paramref name="before"/> whose checkouts were never journalled.</summary>
+    Task<IReadOnlyList<ChargeIntent>> UnsettledChargesAsync(DateTimeOffset before, CancellationToken cancellationToken = default);
+
+    /// <summary>The intent is dealt with (voided, or its checkout was journalled after all).</summary>
+    Task ForgetChargeAsync(string checkoutId, CancellationToken cancellationToken = default);
 
     Task<OrderDraft?> FindOrderAsync(string orderId, CancellationToken cancellationToken = default);
 

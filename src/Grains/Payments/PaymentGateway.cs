@@ -15,6 +15,12 @@ public interface IPaymentGateway
     Task<PaymentResult> ChargeAsync(string idempotencyKey, long amountMinor, string currency, string? paymentToken, CancellationToken cancellationToken = default);
 
     Task RefundAsync(string idempotencyKey, string paymentId, long amountMinor, string currency, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Refunds in full whatever was charged under <paramref name="chargeIdempotencyKey"/>, if anything was: for a
+    /// charge whose checkout was never recorded (providers find it by the key or the metadata it was sent with).
+    /// </summary>
+    Task VoidAsync(string chargeIdempotencyKey, long amountMinor, string currency, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Approves every token except <c>tok_decline</c>; deterministic, so idempotent by key without state.</summary>
@@ -28,5 +34,8 @@ public sealed class BuiltInPaymentGateway : IPaymentGateway
             : new PaymentResult(true, "pay_" + idempotencyKey, null));
 
     public Task RefundAsync(string idempotencyKey, string paymentId, long amountMinor, string currency, CancellationToken cancellationToken = default) =>
+        Task.CompletedTask;
+
+    public Task VoidAsync(string chargeIdempotencyKey, long amountMinor, string currency, CancellationToken cancellationToken = default) =>
         Task.CompletedTask;
 }

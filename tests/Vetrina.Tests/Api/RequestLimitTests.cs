@@ -230,7 +230,7 @@ public sealed class RequestLimitTests
     [Fact]
     public async Task A_stuck_grain_call_answers_503_problem_json_within_the_request_timeout_and_a_retry_completes_once()
     {
-        var gateway = new HeldPaymentGateway();
+        var gateway = new TestPaymentGateway(held: true);
         await using var server = await VetrinaServer.StartAsync(
             settings: new Dictionary<string, string> { ["Vetrina:Limits:RequestTimeout"] = "00:00:01" },
             services: s => s.AddSingleton<IPaymentGateway>(gateway));
@@ -346,27 +346,5 @@ public sealed class RequestLimitTests
             body.Write(chunked.Slice(endOfSize + 2, size));
             chunked = chunked[(endOfSize + 2 + size + 2)..];
         }
-    }
-
-    /// <summary>A payment provider that does not answer until released.</summary>
-    private sealed class HeldPaymentGateway : IPaymentGateway
-    {
-        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly BuiltInPaymentGateway _inner = new();
-        private int _charges;
-
-        public int Charges => Volatile.Read(ref _charges);
-
-        public void Release() => _released.TrySetResult();
-
-        public async Task<PaymentResult> ChargeAsync(string idempotencyKey, long amountMinor, string currency, string? paymentToken, CancellationToken cancellationToken = default)
-        {
-            Interlocked.Increment(ref _charges);
-            await _released.Task;
-            return await _inner.ChargeAsync(idempotencyKey, amountMinor, currency, paymentToken, cancellationToken);
-        }
-
-        public Task RefundAsync(string idempotencyKey, string paymentId, long amountMinor, string currency, CancellationToken cancellationToken = default) =>
-            _inner.RefundAsync(idempotencyKey, paymentId, amountMinor, currency, cancellationToken);
     }
 }

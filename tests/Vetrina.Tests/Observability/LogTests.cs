@@ -16,7 +16,7 @@ public sealed class LogTests
     public async Task Logs_carry_the_requests_trace_id_and_never_a_key_or_token()
     {
         var logs = new CapturedCollection<LogRecord>();
-        var gateway = new HeldPaymentGateway();
+        var gateway = new TestPaymentGateway(held: true);
         await using var server = await VetrinaServer.StartAsync(
             settings: new Dictionary<string, string>
             {
@@ -91,22 +91,5 @@ public sealed class LogTests
             }
         }, parts);
         return string.Join(" | ", parts);
-    }
-
-    private sealed class HeldPaymentGateway : IPaymentGateway
-    {
-        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly BuiltInPaymentGateway _inner = new();
-
-        public void Release() => _released.TrySetResult();
-
-        public async Task<PaymentResult> ChargeAsync(string idempotencyKey, long amountMinor, string currency, string? paymentToken, CancellationToken cancellationToken = default)
-        {
-            await _released.Task;
-            return await _inner.ChargeAsync(idempotencyKey, amountMinor, currency, paymentToken, cancellationToken);
-        }
-
-        public Task RefundAsync(string idempotencyKey, string paymentId, long amountMinor, string currency, CancellationToken cancellationToken = default) =>
-            _inner.RefundAsync(idempotencyKey, paymentId, amountMinor, currency, cancellationToken);
     }
 }

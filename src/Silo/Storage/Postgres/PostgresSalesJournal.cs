@@ -30,6 +30,9 @@ public sealed class PostgresSalesJournal(NpgsqlDataSource database) : ISalesJour
             WHERE c IN (SELECT checkout_id FROM inserted)
             ON CONFLICT (order_id) DO NOTHING
         ),
+        cleared AS (
+            DELETE FROM vetrina_journal_charges WHERE checkout_id = ANY($3::text[]) AND EXISTS (SELECT 1 FROM writer)
+        ),
         sold AS (
             SELECT p, sum(n)::int AS n FROM unnest($14::text[], $15::text[], $16::int[]) AS t(p, c, n)
             WHERE c IN (SELECT checkout_id FROM inserted)
@@ -130,6 +133,38 @@ public sealed class PostgresSalesJournal(NpgsqlDataSource database) : ISalesJour
         }
         await transaction.CommitAsync(cancellationToken);
         return new JournalCommit(earlier, stock);
+    }
+
+    public async Task RecordChargesAsync(IReadOnlyList<ChargeIntent> intents, CancellationToken cancellationToken = default)
+    {
+        await using var command = database.CreateCommand("""
+            INSERT INTO vetrina_journal_charges (checkout_id, amount_minor, currency, created_at)
+            SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::timestamptz[])
+            ON CONFLICT (checkout_id) DO NOTHING
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = intents.Select(i => i.CheckoutId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = intents.Select(i => i.AmountMinor).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = intents.Select(i => i.Currency).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<DateTime[]> { TypedValue = intents.Select(i => i.At.UtcDateTime).ToArray() });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<ChargeIntent>> UnsettledChargesAsync(DateTimeOffset before, CancellationToken cancellationToken = default)
+    {
+        await using var command = Command("SELECT checkout_id, amount_minor, currency, created_at FROM vetrina_journal_charges WHERE created_at < $1 ORDER BY created_at LIMIT 10000", before.UtcDateTime);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var intents = new List<ChargeIntent>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            intents.Add(new ChargeIntent(reader.GetString(0), reader.GetInt64(1), reader.GetString(2), new DateTimeOffset(reader.GetDateTime(3), TimeSpan.Zero)));
+        }
+        return intents;
+    }
+
+    public async Task ForgetChargeAsync(string checkoutId, CancellationToken cancellationToken = default)
+    {
+        await using var command = Command("DELETE FROM vetrina_journal_charges WHERE checkout_id = $1", checkoutId);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task OpenWriterAsync(string writerId, CancellationToken cancellationToken = default)

@@ -9,6 +9,8 @@
 --   * vetrina_product_stock: the stock a product sells from. The CHECK is the database's own refusal to
 --     oversell: a batch whose update would take sold above stocked fails as a whole and writes nothing.
 --   * vetrina_stock_operations: restocks already applied, by operation id, so a repeated restock does nothing.
+--   * vetrina_journal_charges: charges a desk is about to make, written before it makes them and removed by the
+--     commit that journals their checkouts; one left behind long after is voided as abandoned.
 --   * vetrina_journal_writers: one row per silo run's desk: its heartbeat and how far its batches were projected.
 --     A commit holds its writer's row FOR SHARE and writes nothing once the row is closed; a silo taking over a
 --     dead writer closes it (waiting for a commit under way) and then projects what the journal has of it.
@@ -59,6 +61,16 @@ CREATE TABLE IF NOT EXISTS vetrina_stock_operations
     product_id   text NOT NULL,
     quantity     int  NOT NULL
 );
+
+CREATE TABLE IF NOT EXISTS vetrina_journal_charges
+(
+    checkout_id  text        NOT NULL PRIMARY KEY,
+    amount_minor bigint      NOT NULL,
+    currency     text        NOT NULL,
+    created_at   timestamptz NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS vetrina_journal_charges_age ON vetrina_journal_charges (created_at);
 
 CREATE TABLE IF NOT EXISTS vetrina_journal_writers
 (

@@ -30,10 +30,12 @@ public sealed class SqliteSalesJournal(string connectionString) : ISalesJournal
             INSERT INTO vetrina_journal_orders (order_id, checkout_id, brand_id, shopper_id, currency, total_minor, created_at, draft)
             VALUES ($id, $checkout, $brand, $shopper, $currency, $total, $created, $draft) ON CONFLICT (order_id) DO NOTHING
             """, "$id", "$checkout", "$brand", "$shopper", "$currency", "$total", "$created", "$draft");
+        using var clearCharge = Prepare(connection, transaction, "DELETE FROM vetrina_journal_charges WHERE checkout_id = $id", "$id");
         var earlier = new Dictionary<string, CheckoutRecord>(StringComparer.Ordinal);
         var sold = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var record in batch.Checkouts)
         {
+            await RunAsync(clearCharge, cancellationToken, record.CheckoutId);
             if (await RunAsync(insertCheckout, cancellationToken, record.CheckoutId, batch.Position.WriterId, batch.Position.Sequence, record.Failure is null, JournalJson.Write(record)) == 0)
             {
                 earlier.TryAdd(record.CheckoutId, (await FindCheckoutAsync(connection, transaction, record.CheckoutId, cancellationToken))!);
@@ -67,6 +69,39 @@ public sealed class SqliteSalesJournal(string connectionString) : ISalesJournal
         await transaction.CommitAsync(cancellationToken);
         return new JournalCommit(earlier, stock);
     }
+
+    public async Task RecordChargesAsync(IReadOnlyList<ChargeIntent> intents, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = connection.BeginTransaction(deferred: false);
+        using var insert = Prepare(connection, transaction, """
+            INSERT INTO vetrina_journal_charges (checkout_id, amount_minor, currency, created_ms) VALUES ($id, $amount, $currency, $at)
+            ON CONFLICT (checkout_id) DO NOTHING
+            """, "$id", "$amount", "$currency", "$at");
+        foreach (var intent in intents)
+        {
+            await RunAsync(insert, cancellationToken, intent.CheckoutId, intent.AmountMinor, intent.Currency, intent.At.ToUnixTimeMilliseconds());
+        }
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<ChargeIntent>> UnsettledChargesAsync(DateTimeOffset before, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT checkout_id, amount_minor, currency, created_ms FROM vetrina_journal_charges WHERE created_ms < $before ORDER BY created_ms LIMIT 10000";
+        command.Parameters.AddWithValue("$before", before.ToUnixTimeMilliseconds());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var intents = new List<ChargeIntent>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            intents.Add(new ChargeIntent(reader.GetString(0), reader.GetInt64(1), reader.GetString(2), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3))));
+        }
+        return intents;
+    }
+
+    public Task ForgetChargeAsync(string checkoutId, CancellationToken cancellationToken = default) =>
+        ExecuteAsync("DELETE FROM vetrina_journal_charges WHERE checkout_id = $id", cancellationToken, ("$id", checkoutId));
 
     public Task OpenWriterAsync(string writerId, CancellationToken cancellationToken = default) =>
         ExecuteAsync($"INSERT INTO vetrina_journal_writers (writer_id, heartbeat_ms) VALUES ($id, {NowMs})", cancellationToken, ("$id", writerId));

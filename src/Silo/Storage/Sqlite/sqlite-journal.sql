@@ -7,6 +7,7 @@
 --   * vetrina_product_stock: the stock a product sells from; the batch's update is conditional on
 --     sold + units <= stocked and the CHECK backs it, so the database itself refuses an oversell.
 --   * vetrina_stock_operations: restocks already applied, by operation id.
+--   * vetrina_journal_charges: charges about to be made, removed by the commit that journals their checkouts.
 --   * vetrina_journal_writers: one row per run's desk: heartbeat (Unix ms) and how far its batches were projected;
 --     a commit writes nothing once its writer is closed, and a closed writer's batches are projected by its taker.
 
@@ -53,6 +54,14 @@ CREATE TABLE IF NOT EXISTS vetrina_stock_operations
     operation_id TEXT    NOT NULL PRIMARY KEY,
     product_id   TEXT    NOT NULL,
     quantity     INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS vetrina_journal_charges
+(
+    checkout_id  TEXT    NOT NULL PRIMARY KEY,
+    amount_minor INTEGER NOT NULL,
+    currency     TEXT    NOT NULL,
+    created_ms   INTEGER NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS vetrina_journal_writers
