@@ -1,4 +1,5 @@
 using Vetrina.Grains.Common;
+using Vetrina.Grains.ExactlyOnce;
 using Vetrina.Grains.Links;
 
 namespace Vetrina.Grains.Creators;
@@ -57,7 +58,7 @@ public interface ICreatorGrain : IEffectTarget
     [Alias("apply")]
     Task ApplyAsync(LedgerEntry entry);
 
-    /// <summary>Adds a journal batch's commission to the ledger, once (see <see cref="Projections.JournalWatermarks"/>).</summary>
+    /// <summary>Adds a journal batch's commission to the ledger, once (see <see cref="ExactlyOnce.JournalWatermarks"/>).</summary>
     [Alias("project")]
     Task ProjectAsync(Journal.JournalPosition position, IReadOnlyList<LedgerEntry> entries);
 }

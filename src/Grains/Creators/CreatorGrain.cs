@@ -4,7 +4,7 @@ using Vetrina.Grains.Catalog;
 using Vetrina.Grains.Common;
 using Vetrina.Grains.Journal;
 using Vetrina.Grains.Links;
-using Vetrina.Grains.Projections;
+using Vetrina.Grains.ExactlyOnce;
 
 namespace Vetrina.Grains.Creators;
 
@@ -115,45 +115,24 @@ public sealed class CreatorGrain(
 
     public async Task ApplyAsync(LedgerEntry entry)
     {
-        if (S.Applied.Contains(entry.OperationId))
-        {
-            // Applied in memory, perhaps not yet durable: answer only once it is.
-            await Commit.SettledAsync();
-            return;
-        }
-        S.Ledger.Apply(entry);
-        S.Applied.Record(entry.OperationId, clock.UtcNow);
-        S.Applied.AskSendersOfOverdue(GrainFactory, this.AsReference<IEffectTarget>(), clock.UtcNow);
-        await Commit.DurableAsync();
-        VetrinaMetrics.LedgerApplied(entry.Currency, entry.PendingDelta, entry.SettledDelta, entry.ReversedDelta);
-    }
-
-    public async Task ProjectAsync(JournalPosition position, IReadOnlyList<LedgerEntry> entries)
-    {
-        if (!S.Projected.Advance(position))
-        {
-            await Commit.SettledAsync();
-            return;
-        }
-        foreach (var entry in entries)
-        {
-            S.Ledger.Apply(entry);
-        }
-        await Commit.DurableAsync();
-        foreach (var entry in entries)
+        if (await S.Applied.EffectAsync(entry.OperationId, () => S.Ledger.Apply(entry), Commit, GrainFactory, this.AsReference<IEffectTarget>(), clock.UtcNow))
         {
             VetrinaMetrics.LedgerApplied(entry.Currency, entry.PendingDelta, entry.SettledDelta, entry.ReversedDelta);
         }
     }
 
-    public Task ForgetOperationsAsync(string[] operationIds)
+    public async Task ProjectAsync(JournalPosition position, IReadOnlyList<LedgerEntry> entries)
     {
-        if (S.Applied.Forget(operationIds))
+        if (await S.Projected.BatchAsync(position, () => entries.ToList().ForEach(S.Ledger.Apply), Commit))
         {
-            Commit.ChangedLazily();
+            foreach (var entry in entries)
+            {
+                VetrinaMetrics.LedgerApplied(entry.Currency, entry.PendingDelta, entry.SettledDelta, entry.ReversedDelta);
+            }
         }
-        return Task.CompletedTask;
     }
+
+    public Task ForgetOperationsAsync(string[] operationIds) => S.Applied.ForgetAsync(operationIds, Commit);
 
     /// <summary>Forgotten ids that no write carried yet are written now, so stored state does not keep growing.</summary>
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Commit.WriteLazyChangesAsync(reason);

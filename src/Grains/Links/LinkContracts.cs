@@ -1,4 +1,5 @@
 using Vetrina.Grains.Common;
+using Vetrina.Grains.ExactlyOnce;
 
 namespace Vetrina.Grains.Links;
 
@@ -74,7 +75,7 @@ public interface ILinkGrain : IEffectTarget
     [Alias("apply")]
     Task ApplyAsync(LinkSaleEntry entry);
 
-    /// <summary>Adds a journal batch's sales through this link, once (see <see cref="Projections.JournalWatermarks"/>).</summary>
+    /// <summary>Adds a journal batch's sales through this link, once (see <see cref="ExactlyOnce.JournalWatermarks"/>).</summary>
     [Alias("project")]
     Task ProjectAsync(Journal.JournalPosition position, LinkSaleEntry entry);
 }

@@ -2,7 +2,7 @@ using Orleans.Serialization;
 using Microsoft.Extensions.Options;
 using Vetrina.Grains.Common;
 using Vetrina.Grains.Journal;
-using Vetrina.Grains.Projections;
+using Vetrina.Grains.ExactlyOnce;
 
 namespace Vetrina.Grains.Links;
 
@@ -99,30 +99,10 @@ public sealed class LinkGrain(
         await Commit.DurableAsync();
     }
 
-    public async Task ApplyAsync(LinkSaleEntry entry)
-    {
-        if (S.Applied.Contains(entry.OperationId))
-        {
-            // Applied in memory, perhaps not yet durable: answer only once it is.
-            await Commit.SettledAsync();
-            return;
-        }
-        Add(entry);
-        S.Applied.Record(entry.OperationId, clock.UtcNow);
-        S.Applied.AskSendersOfOverdue(GrainFactory, this.AsReference<IEffectTarget>(), clock.UtcNow);
-        await Commit.DurableAsync();
-    }
+    public Task ApplyAsync(LinkSaleEntry entry) =>
+        S.Applied.EffectAsync(entry.OperationId, () => Add(entry), Commit, GrainFactory, this.AsReference<IEffectTarget>(), clock.UtcNow);
 
-    public async Task ProjectAsync(JournalPosition position, LinkSaleEntry entry)
-    {
-        if (!S.Projected.Advance(position))
-        {
-            await Commit.SettledAsync();
-            return;
-        }
-        Add(entry);
-        await Commit.DurableAsync();
-    }
+    public Task ProjectAsync(JournalPosition position, LinkSaleEntry entry) => S.Projected.BatchAsync(position, () => Add(entry), Commit);
 
     private void Add(LinkSaleEntry entry)
     {
@@ -132,14 +112,7 @@ public sealed class LinkGrain(
         S.CommissionMinor += entry.CommissionDelta;
     }
 
-    public Task ForgetOperationsAsync(string[] operationIds)
-    {
-        if (S.Applied.Forget(operationIds))
-        {
-            Commit.ChangedLazily();
-        }
-        return Task.CompletedTask;
-    }
+    public Task ForgetOperationsAsync(string[] operationIds) => S.Applied.ForgetAsync(operationIds, Commit);
 
     /// <summary>Forgotten ids that no write carried yet are written now, so stored state does not keep growing.</summary>
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Commit.WriteLazyChangesAsync(reason);

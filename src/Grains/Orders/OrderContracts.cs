@@ -1,4 +1,5 @@
 using Vetrina.Grains.Common;
+using Vetrina.Grains.ExactlyOnce;
 
 namespace Vetrina.Grains.Orders;
 

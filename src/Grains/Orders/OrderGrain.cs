@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Vetrina.Grains.Catalog;
 using Vetrina.Grains.Common;
+using Vetrina.Grains.ExactlyOnce;
 using Vetrina.Grains.Creators;
 using Vetrina.Grains.Journal;
 using Vetrina.Grains.Links;

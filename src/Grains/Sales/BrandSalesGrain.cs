@@ -2,7 +2,7 @@ using Orleans.Serialization;
 using Microsoft.Extensions.Options;
 using Vetrina.Grains.Common;
 using Vetrina.Grains.Journal;
-using Vetrina.Grains.Projections;
+using Vetrina.Grains.ExactlyOnce;
 
 namespace Vetrina.Grains.Sales;
 
@@ -42,31 +42,10 @@ public sealed class BrandSalesGrain(
         return Task.CompletedTask;
     }
 
-    public async Task ApplyAsync(SalesEntry entry)
-    {
-        var s = S;
-        if (s.Applied.Contains(entry.OperationId))
-        {
-            // Applied in memory, perhaps not yet durable: answer only once it is.
-            await Commit.SettledAsync();
-            return;
-        }
-        Add(entry);
-        s.Applied.Record(entry.OperationId, clock.UtcNow);
-        s.Applied.AskSendersOfOverdue(GrainFactory, this.AsReference<IEffectTarget>(), clock.UtcNow);
-        await Commit.DurableAsync();
-    }
+    public Task ApplyAsync(SalesEntry entry) =>
+        S.Applied.EffectAsync(entry.OperationId, () => Add(entry), Commit, GrainFactory, this.AsReference<IEffectTarget>(), clock.UtcNow);
 
-    public async Task ProjectAsync(JournalPosition position, SalesEntry entry)
-    {
-        if (!S.Projected.Advance(position))
-        {
-            await Commit.SettledAsync();
-            return;
-        }
-        Add(entry);
-        await Commit.DurableAsync();
-    }
+    public Task ProjectAsync(JournalPosition position, SalesEntry entry) => S.Projected.BatchAsync(position, () => Add(entry), Commit);
 
     private void Add(SalesEntry entry)
     {
@@ -89,14 +68,7 @@ public sealed class BrandSalesGrain(
         }
     }
 
-    public Task ForgetOperationsAsync(string[] operationIds)
-    {
-        if (S.Applied.Forget(operationIds))
-        {
-            Commit.ChangedLazily();
-        }
-        return Task.CompletedTask;
-    }
+    public Task ForgetOperationsAsync(string[] operationIds) => S.Applied.ForgetAsync(operationIds, Commit);
 
     /// <summary>Forgotten ids that no write carried yet are written now, so stored state does not keep growing.</summary>
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Commit.WriteLazyChangesAsync(reason);

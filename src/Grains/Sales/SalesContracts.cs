@@ -1,4 +1,5 @@
 using Vetrina.Grains.Common;
+using Vetrina.Grains.ExactlyOnce;
 
 namespace Vetrina.Grains.Sales;
 
@@ -35,7 +36,7 @@ public interface IBrandSalesGrain : IEffectTarget
     [Alias("apply")]
     Task ApplyAsync(SalesEntry entry);
 
-    /// <summary>Adds a journal batch's sales of this brand, once (see <see cref="Projections.JournalWatermarks"/>).</summary>
+    /// <summary>Adds a journal batch's sales of this brand, once (see <see cref="ExactlyOnce.JournalWatermarks"/>).</summary>
     [Alias("project")]
     Task ProjectAsync(Journal.JournalPosition position, SalesEntry entry);
 

@@ -1,6 +1,6 @@
 using Vetrina.Grains.Journal;
 
-namespace Vetrina.Grains.Projections;
+namespace Vetrina.Grains.ExactlyOnce;
 
 /// <summary>
 /// Exactly-once for what the sales journal's projection sends: per journal writer, the last batch applied. A writer

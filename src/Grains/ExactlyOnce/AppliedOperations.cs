@@ -1,4 +1,4 @@
-namespace Vetrina.Grains.Common;
+namespace Vetrina.Grains.ExactlyOnce;
 
 /// <summary>
 /// Exactly-once for effects that other grains send from their outboxes: the ids of operations already applied, kept
