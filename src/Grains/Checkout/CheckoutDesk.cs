@@ -41,6 +41,9 @@ public sealed class CheckoutDesk(
     private long _windows;
     private bool _running;
 
+    /// <summary>The last window's transaction stage: the next one starts when it has finished.</summary>
+    private Task _lastCommit = Task.CompletedTask;
+
     /// <summary>A one-tap buy of a link's product; its first decision also counts as a click on the link.</summary>
     public async Task<Outcome<CheckoutReceipt>> BuyAsync(string shopperId, string idempotencyKey, string linkCode, int quantity, string? paymentToken)
     {
@@ -111,6 +114,11 @@ public sealed class CheckoutDesk(
         return replay ? decision with { FirstTime = false } : decision;
     }
 
+    /// <summary>
+    /// Decides windows one after another in two overlapping stages: while one window's transaction is written (and
+    /// then its reservations settled and its requests answered), the next one reserves and charges. Transactions
+    /// are written one at a time, in the order of their journal positions, which the projection needs.
+    /// </summary>
     private async Task RunAsync()
     {
         while (true)
@@ -127,28 +135,71 @@ public sealed class CheckoutDesk(
                 window = _queue.GetRange(0, count);
                 _queue.RemoveRange(0, count);
             }
-            using var activity = WindowActivity(window);
+            var activity = WindowActivity(window);
+            Prepared? prepared = null;
             try
             {
-                await DecideWindowAsync(window);
+                prepared = await PrepareWindowAsync(window);
             }
             catch (Exception exception)
             {
-                logger.WindowFailed(exception, window.Count);
-                var unavailable = new Failure(FailureKind.Unavailable, "Checkout unavailable", "The checkout could not be recorded; retry with the same Idempotency-Key.");
-                foreach (var pending in window)
-                {
-                    pending.Decided.TrySetResult(new Decision(unavailable, FirstTime: false));
-                }
+                Fail(window, exception, activity);
             }
-            finally
+            if (prepared is null)
             {
-                lock (_lock)
+                continue;
+            }
+            Task previous;
+            lock (_lock)
+            {
+                previous = _lastCommit;
+                _lastCommit = CommitWindowAsync(window, prepared, previous, activity);
+            }
+            // Prepare no further ahead than one window: the next one gathers the buys that arrive meanwhile.
+            await previous;
+        }
+    }
+
+    private async Task CommitWindowAsync(List<Pending> window, Prepared prepared, Task previous, Activity? activity)
+    {
+        await previous;
+        try
+        {
+            await FinishWindowAsync(window, prepared);
+            activity?.Dispose();
+        }
+        catch (Exception exception)
+        {
+            Fail(window, exception, activity);
+        }
+        finally
+        {
+            Forget(window);
+        }
+    }
+
+    private void Fail(List<Pending> window, Exception exception, Activity? activity)
+    {
+        logger.WindowFailed(exception, window.Count);
+        activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
+        activity?.Dispose();
+        var unavailable = new Failure(FailureKind.Unavailable, "Checkout unavailable", "The checkout could not be recorded; retry with the same Idempotency-Key.");
+        foreach (var pending in window)
+        {
+            pending.Decided.TrySetResult(new Decision(unavailable, FirstTime: false));
+        }
+        Forget(window);
+    }
+
+    private void Forget(List<Pending> window)
+    {
+        lock (_lock)
+        {
+            foreach (var pending in window)
+            {
+                if (_undecided.TryGetValue(pending.CheckoutId, out var current) && current == pending)
                 {
-                    foreach (var pending in window)
-                    {
-                        _undecided.Remove(pending.CheckoutId);
-                    }
+                    _undecided.Remove(pending.CheckoutId);
                 }
             }
         }
@@ -186,7 +237,8 @@ public sealed class CheckoutDesk(
         return activity;
     }
 
-    private async Task DecideWindowAsync(List<Pending> window)
+    /// <summary>Reserves the window's stock (one call per product), records the charges it is about to make and makes them.</summary>
+    private async Task<Prepared> PrepareWindowAsync(List<Pending> window)
     {
         var reservationId = $"{_deskId}/{Interlocked.Increment(ref _windows)}";
         var products = await ReserveAsync(window, reservationId);
@@ -198,8 +250,13 @@ public sealed class CheckoutDesk(
             await journal.RecordChargesAsync(accepted.Select(p => new ChargeIntent(p.CheckoutId, p.Drafts!.Sum(o => o.TotalMinor), p.Drafts![0].Currency, now)).ToArray());
         }
         await Task.WhenAll(accepted.Select(ChargeAsync));
+        return new Prepared(reservationId, products, window.Select(p => p.Record).OfType<CheckoutRecord>().ToList());
+    }
 
-        var records = window.Select(p => p.Record).OfType<CheckoutRecord>().ToList();
+    /// <summary>Writes the window's transaction, settles its reservations, hands its orders to the projection, answers.</summary>
+    private async Task FinishWindowAsync(List<Pending> window, Prepared prepared)
+    {
+        var (reservationId, products, records) = prepared;
         var segments = await CommitAsync(records);
         var firstRecords = new Dictionary<string, CheckoutRecord>(StringComparer.Ordinal);
         var fresh = new HashSet<string>(StringComparer.Ordinal);
@@ -458,6 +515,8 @@ public sealed class CheckoutDesk(
             : Outcome<CheckoutReceipt>.Ok(new CheckoutReceipt(record.CheckoutId, record.Orders.Select(o => OrderState.Placed(o).View()).ToArray()));
 
     private readonly record struct Decision(Outcome<CheckoutReceipt> Outcome, bool FirstTime);
+
+    private sealed record Prepared(string ReservationId, IReadOnlyCollection<string> Products, List<CheckoutRecord> Records);
 
     private sealed class Pending(string checkoutId, string shopperId, IReadOnlyList<CheckoutItem> items, string? paymentToken, string kind)
     {
