@@ -24,6 +24,8 @@ public sealed partial class PgBench(string executable)
 
         """;
 
+    public const string ScriptName = "hot-row.sql";
+
     public string Executable { get; } = executable;
 
     /// <summary>The first <c>pgbench</c> on PATH, or null.</summary>
@@ -52,7 +54,7 @@ public sealed partial class PgBench(string executable)
         var folder = Directory.CreateTempSubdirectory("vetrina-pgbench-");
         try
         {
-            var script = Path.Combine(folder.FullName, "hot-row.sql");
+            var script = Path.Combine(folder.FullName, ScriptName);
             await File.WriteAllTextAsync(script, Script);
             var database = new NpgsqlConnectionStringBuilder(connectionString);
             var start = new ProcessStartInfo(Executable)
@@ -89,7 +91,13 @@ public sealed partial class PgBench(string executable)
                 throw new InvalidOperationException($"pgbench exited with code {process.ExitCode}: {(await errors).Trim()}\n{text.Trim()}");
             }
             var latencies = watched is null ? null : ReadLatencies(folder.FullName);
+            // As it ran, without the throwaway folder's paths (the script by its name, the latency log's prefix left out).
+            var command = string.Join(' ', start.ArgumentList
+                .Where(a => !a.StartsWith("--log-prefix=", StringComparison.Ordinal))
+                .Select(a => a == script ? ScriptName : a)
+                .Prepend(Executable));
             return new PgBenchRun(
+                command,
                 Number(TransactionsLine(), text) is { } processed ? (long)processed : throw new InvalidOperationException($"pgbench printed no transaction count:\n{text}"),
                 (long)(Number(FailedLine(), text) ?? 0),
                 Number(TpsLine(), text) ?? throw new InvalidOperationException($"pgbench printed no tps:\n{text}"),
@@ -165,7 +173,7 @@ public sealed partial class PgBench(string executable)
 public sealed record PgBenchCpu(double Seconds, double PgBenchShare, double PgBenchCpuSeconds, IReadOnlyList<ProcessShare> Processes);
 
 /// <summary>What one pgbench run printed (committed and failed transactions, tps, average latency) and what was sampled.</summary>
-public sealed record PgBenchRun(long Transactions, long Failed, double Tps, double LatencyAverageMs, SortedLatencies? Latencies, PgBenchCpu? Cpu)
+public sealed record PgBenchRun(string Command, long Transactions, long Failed, double Tps, double LatencyAverageMs, SortedLatencies? Latencies, PgBenchCpu? Cpu)
 {
     /// <summary>The run as the load driver reports its own: one group, one kind, "commit"/"failed" as its answers.</summary>
     public LoadResult ToLoadResult(int clients)

@@ -62,9 +62,10 @@ public sealed class VetrinaClient : IDisposable
         return json.GetProperty("code").GetString()!;
     }
 
+    /// <summary>Stock counts of a product: only its brand and the platform see them (anyone else gets the shop view).</summary>
     public async Task<StockFigures> GetStockAsync(string productId)
     {
-        var json = await SendAsync(HttpMethod.Get, $"/api/products/{productId}", null, null);
+        var json = await SendAsync(HttpMethod.Get, $"/api/products/{productId}", _platformKey, null);
         return new StockFigures(
             json.GetProperty("available").GetInt32(),
             json.GetProperty("sold").GetInt32(),

@@ -54,12 +54,7 @@ public static class ConsoleReport
         var results = runner.Results;
         Console.WriteLine();
         Console.WriteLine("== Targets of issue 4 (ratios of successful answers per second at the same concurrency, this run)");
-        foreach (var target in Targets.Ratios)
-        {
-            Console.WriteLine($"   {target.Name} ({(target.Goal.Length > 0 ? target.Goal : "no goal")}): " +
-                string.Join("; ", options.Concurrency.Select(c => $"{c}: {target.Format(results, c)}")));
-        }
-        foreach (var target in Targets.Counters)
+        foreach (var target in Targets.All)
         {
             Console.WriteLine($"   {target.Name} ({target.Goal}): " + string.Join("; ", options.Concurrency.Select(c => $"{c}: {target.Format(results, c)}")));
         }

@@ -21,11 +21,7 @@ public static class MarkdownReport
         md.AppendLine("## Targets of issue 4").AppendLine();
         md.AppendLine("| target | goal | " + string.Join(" | ", options.Concurrency.Select(c => I($"{c} conn."))) + " |");
         md.AppendLine("|---|---|" + string.Concat(options.Concurrency.Select(_ => "---:|")));
-        foreach (var target in Targets.Ratios)
-        {
-            md.AppendLine($"| {target.Name} | {target.Goal} | " + string.Join(" | ", options.Concurrency.Select(c => target.Format(results, c))) + " |");
-        }
-        foreach (var target in Targets.Counters)
+        foreach (var target in Targets.All)
         {
             md.AppendLine($"| {target.Name} | {target.Goal} | " + string.Join(" | ", options.Concurrency.Select(c => target.Format(results, c))) + " |");
         }

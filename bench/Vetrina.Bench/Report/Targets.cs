@@ -4,10 +4,20 @@ using Vetrina.Bench.Scenarios;
 
 namespace Vetrina.Bench.Report;
 
-/// <summary>A target that is a ratio of two series' successful answers per second at the same concurrency; no goal: reported only.</summary>
-public sealed record RatioTarget(string Name, string Top, string Bottom, double? AtLeast)
+/// <summary>One row of the targets: its name, its goal, and its figure (with ✓ or ✗ where the goal applies) at one concurrency.</summary>
+public interface ITarget
 {
-    public string Goal => AtLeast is { } goal ? Targets.I($"≥ {goal}") : "";
+    string Name { get; }
+
+    string Goal { get; }
+
+    string Format(IReadOnlyList<PointResult> results, int concurrency);
+}
+
+/// <summary>A target that is a ratio of two series' successful answers per second at the same concurrency; no goal: reported only.</summary>
+public sealed record RatioTarget(string Name, string Top, string Bottom, double? AtLeast) : ITarget
+{
+    public string Goal => AtLeast is { } goal ? Targets.I($"≥ {goal}") : "no goal";
 
     /// <summary>"0.04 ✗ (2,168 / 57,536)", or "–" when either series was not measured at <paramref name="concurrency"/>.</summary>
     public string Format(IReadOnlyList<PointResult> results, int concurrency)
@@ -22,7 +32,7 @@ public sealed record RatioTarget(string Name, string Top, string Bottom, double?
 }
 
 /// <summary>A ceiling on one of the engine's counters per buy, in one mode at one concurrency.</summary>
-public sealed record CounterTarget(string Name, Func<PerBuyCounters, double> Value, double AtMost, EngineMode Mode, int Concurrency)
+public sealed record CounterTarget(string Name, Func<PerBuyCounters, double> Value, double AtMost, EngineMode Mode, int Concurrency) : ITarget
 {
     public string Goal => Targets.I($"≤ {AtMost} at {Concurrency} conn.");
 
@@ -57,6 +67,9 @@ public static class Targets
         new("grain activations per durable buy", p => p.Activations, 0.01, EngineMode.Postgres, 128),
         new("database transactions per durable buy", p => p.Transactions, 0.1, EngineMode.Postgres, 128),
     ];
+
+    /// <summary>Every target, in the order they are reported.</summary>
+    public static IEnumerable<ITarget> All => Ratios.Concat<ITarget>(Counters);
 
     public static double? Throughput(IEnumerable<PointResult> results, string series, int concurrency) =>
         Measured(results, series, concurrency)?.Throughput;

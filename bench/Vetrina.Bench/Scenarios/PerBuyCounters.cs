@@ -29,8 +29,8 @@ public sealed record PerBuyCounters(
 
 /// <summary>
 /// Run at the start of a measured window (<see cref="LoadRun"/>'s hook): scrapes the engine, waits out the window,
-/// scrapes again. The driver's count of answered buys is read just before each scrape, so both counts cover the same
-/// interval. A failed scrape leaves <see cref="Failure"/> set instead of failing the run.
+/// scrapes again. The driver's count of answered buys is taken around each scrape (the mean of just before and just
+/// after), so both counts cover the same interval. A failed scrape leaves <see cref="Failure"/> set instead of failing the run.
 /// </summary>
 public sealed class PerBuyProbe(VetrinaClient client, WriteLedger ledger, TimeSpan window)
 {
@@ -38,20 +38,21 @@ public sealed class PerBuyProbe(VetrinaClient client, WriteLedger ledger, TimeSp
 
     public string? Failure { get; private set; }
 
+    /// <summary>One scrape before the load: the engine's first one compiles and sets up its exporter, and would be late.</summary>
+    public async Task PrepareAsync() => await client.GetCountersAsync();
+
     public async Task RunAsync()
     {
         try
         {
             var started = Stopwatch.GetTimestamp();
-            var buysBefore = ledger.Answered;
-            var before = await client.GetCountersAsync();
+            var (buysBefore, before) = await ScrapeAsync();
             var left = window - Stopwatch.GetElapsedTime(started);
             if (left > TimeSpan.Zero)
             {
                 await Task.Delay(left);
             }
-            var buysAfter = ledger.Answered;
-            var after = await client.GetCountersAsync();
+            var (buysAfter, after) = await ScrapeAsync();
             var missing = new[] { EngineCounters.Activations, EngineCounters.GrainCalls, EngineCounters.JournalTransactions, EngineCounters.StorageWrites }
                 .Where(name => !after.Has(name)).ToList();
             if (missing.Count > 0)
@@ -64,5 +65,12 @@ public sealed class PerBuyProbe(VetrinaClient client, WriteLedger ledger, TimeSp
         {
             Failure = $"the engine's /metrics could not be scraped: {e.Message}";
         }
+    }
+
+    private async Task<(long Buys, EngineCounters Counters)> ScrapeAsync()
+    {
+        var before = ledger.Answered;
+        var counters = await client.GetCountersAsync();
+        return ((before + ledger.Answered) / 2, counters);
     }
 }

@@ -27,6 +27,6 @@ public sealed partial class ScenarioRunner
         Record(point, measured.ToLoadResult(c), "pgbench -M prepared: UPDATE stock + INSERT order");
         point.Checks.AddRange(await Invariants.CheckHotRowAsync(database, committed, "transactions pgbench committed"));
         point.Notes.Add(string.Create(CultureInfo.InvariantCulture,
-            $"{pgbench.Executable} -n -M prepared -c {c} -j {Math.Min(2, c)} -T {Math.Max(1, (int)Math.Round(options.Duration.TotalSeconds))}: tps {measured.Tps:F0} (without connection time), latency average {measured.LatencyAverageMs:F2} ms, {measured.Failed} failed; driver CPU is pgbench's"));
+            $"{measured.Command}: tps {measured.Tps:F0} (without connection time), latency average {measured.LatencyAverageMs:F2} ms, {measured.Failed} failed; driver CPU is pgbench's"));
     }
 }

@@ -209,6 +209,7 @@ public sealed partial class ScenarioRunner(BenchOptions options, Engines engines
         var ledger = new WriteLedger();
         var requests = Requests(vetrina);
         var counters = new PerBuyProbe(vetrina.Client, ledger, options.Duration);
+        await counters.PrepareAsync();
         var load = await LoadAsync(vetrina.Server,
             [new ConnectionGroup("buy", c, ["POST /api/links/{code}/buy"], i => new ViralBuys(requests, hot.Code, $"vb{c}", i, ledger))],
             counters.RunAsync);
