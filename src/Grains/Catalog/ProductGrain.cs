@@ -36,7 +36,7 @@ public sealed class ProductGrain(
     private long _readVersion;
     private int _reserved;
     private int _unknown;
-    private List<(long Version, int SoldDelta)>? _changesDuringRead;
+    private List<(long Version, int SoldDelta, int StockedDelta)>? _changesDuringRead;
 
     private GroupCommit Commit => _commit ??= state.GroupCommit(this, groupCommit.Value, copier, S, () =>
     {
@@ -143,8 +143,7 @@ public sealed class ProductGrain(
         {
             return Failure.Conflict($"Only {Available} units are available; the stock cannot go below zero.");
         }
-        _stocked += delta;
-        Changed(counts.Version, soldDelta: 0);
+        Changed(counts.Version, soldDelta: 0, stockedDelta: delta);
         return Outcome<ProductView>.Ok(View()!);
     }
 
@@ -206,12 +205,13 @@ public sealed class ProductGrain(
     public Task ForgetOperationsAsync(string[] operationIds) => Task.CompletedTask;
 
     /// <summary>Counts a change of the journal row once: unless the last read already saw it.</summary>
-    private void Changed(long version, int soldDelta)
+    private void Changed(long version, int soldDelta, int stockedDelta = 0)
     {
         if (version > _readVersion)
         {
             _sold += soldDelta;
-            _changesDuringRead?.Add((version, soldDelta));
+            _stocked += stockedDelta;
+            _changesDuringRead?.Add((version, soldDelta, stockedDelta));
         }
     }
 
@@ -250,8 +250,9 @@ public sealed class ProductGrain(
                 return;
             }
             // Changes reported while the read ran are in the row only if their version is not above the read's.
-            _sold = counts.Sold + _changesDuringRead.Where(c => c.Version > counts.Version).Sum(c => c.SoldDelta);
-            _stocked = counts.Stocked;
+            var later = _changesDuringRead.Where(c => c.Version > counts.Version).ToList();
+            _sold = counts.Sold + later.Sum(c => c.SoldDelta);
+            _stocked = counts.Stocked + later.Sum(c => c.StockedDelta);
             _readVersion = Math.Max(_readVersion, counts.Version);
             _unknown -= unknown;
         }

@@ -93,6 +93,11 @@ public sealed class CheckoutDesk(
                 decided = same.Decided.Task;
                 replay = true;
             }
+            else if (_queue.Count >= options.Value.MaxWaiting)
+            {
+                return new Decision(new Failure(FailureKind.Unavailable, "Checkout busy",
+                    "Too many checkouts are waiting on this silo; retry with the same Idempotency-Key."), FirstTime: false);
+            }
             else
             {
                 var pending = new Pending(checkoutId, shopperId, items, paymentToken, kind);
@@ -241,8 +246,14 @@ public sealed class CheckoutDesk(
     private async Task<Prepared> PrepareWindowAsync(List<Pending> window)
     {
         var reservationId = $"{_deskId}/{Interlocked.Increment(ref _windows)}";
-        var products = await ReserveAsync(window, reservationId);
-        var accepted = window.Where(p => p.Refusal is null).ToArray();
+        // Keys decided before (a replay after its window) answer their first outcome: no stock, no charge.
+        var known = await journal.FindCheckoutsAsync(window.Select(p => p.CheckoutId).ToArray());
+        foreach (var pending in window)
+        {
+            pending.Known = known.GetValueOrDefault(pending.CheckoutId);
+        }
+        var products = await ReserveAsync(window.Where(p => p.Known is null).ToList(), reservationId);
+        var accepted = window.Where(p => p.Known is null && p.Refusal is null).ToArray();
         if (accepted.Length > 0)
         {
             // Before any money moves: a charge whose checkout never reaches the journal is found and voided.
@@ -250,10 +261,14 @@ public sealed class CheckoutDesk(
             await journal.RecordChargesAsync(accepted.Select(p => new ChargeIntent(p.CheckoutId, p.Drafts!.Sum(o => o.TotalMinor), p.Drafts![0].Currency, now)).ToArray());
         }
         await Task.WhenAll(accepted.Select(ChargeAsync));
-        return new Prepared(reservationId, products, window.Select(p => p.Record).OfType<CheckoutRecord>().ToList());
+        return new Prepared(reservationId, products, window.Where(p => p.Known is null).Select(p => p.Record).OfType<CheckoutRecord>().ToList());
     }
 
-    /// <summary>Writes the window's transaction, settles its reservations, hands its orders to the projection, answers.</summary>
+    /// <summary>
+    /// Writes the window's transaction (its orders go to the projection as soon as it commits), settles its
+    /// reservations and answers. What follows the commit cannot fail the window: a settlement that does not land
+    /// leaves the reservation to go stale, a refund that does not land leaves its charge intent to the reconciler.
+    /// </summary>
     private async Task FinishWindowAsync(List<Pending> window, Prepared prepared)
     {
         var (reservationId, products, records) = prepared;
@@ -275,19 +290,15 @@ public sealed class CheckoutDesk(
                 }
             }
         }
-
         await Task.WhenAll(SettleAsync(reservationId, products, segments, fresh)
-            .Concat(window.Select(p => VoidReplayedChargeAsync(p, firstRecords))));
-        foreach (var (position, _, written) in segments)
-        {
-            var orders = written.Where(r => fresh.Contains(r.CheckoutId) && r.Failure is null).SelectMany(r => r.Orders).ToArray();
-            if (orders.Length > 0)
-            {
-                projector.Committed(position, orders);
-            }
-        }
+            .Concat(window.Where(p => p.Record is not null && !fresh.Contains(p.CheckoutId)).Select(p => SettleReplayedChargeAsync(p, firstRecords))));
         foreach (var pending in window)
         {
+            if (pending.Known is { } known)
+            {
+                pending.Decided.TrySetResult(new Decision(Answer(known), FirstTime: false));
+                continue;
+            }
             if (pending.Record is null)
             {
                 pending.Decided.TrySetResult(new Decision(pending.Refusal!, FirstTime: false));
@@ -351,18 +362,31 @@ public sealed class CheckoutDesk(
                 asks.Add((pending, i));
             }
         }
-        await Task.WhenAll(byProduct.Select(async product =>
+        var reservations = await Task.WhenAll(byProduct.Select(async product =>
         {
             var asks = product.Value;
             var requests = asks.Select(a => new StockRequest(a.Pending.CheckoutId, a.Pending.Items[a.Item].Quantity, a.Pending.Items[a.Item].ExpectedUnitPriceMinor)).ToArray();
-            var reservation = await Product(product.Key).ReserveAsync(reservationId, requests);
+            try
+            {
+                return (Asks: asks, Reservation: (StockReservation?)await Product(product.Key).ReserveAsync(reservationId, requests));
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                // Only the checkouts of this product fail (503, retry with the key); the rest of the window goes on.
+                logger.WindowFailed(exception, asks.Count);
+                return (Asks: asks, Reservation: (StockReservation?)null);
+            }
+        }));
+        var unavailable = new Failure(FailureKind.Unavailable, "Checkout unavailable", "A product could not be reached; retry with the same Idempotency-Key.");
+        foreach (var (asks, reservation) in reservations)
+        {
             for (var j = 0; j < asks.Count; j++)
             {
                 var (pending, item) = asks[j];
-                pending.Quotes[item] = reservation.Quote;
-                pending.Refusal ??= reservation.Refusals[j];
+                pending.Quotes[item] = reservation?.Quote;
+                pending.Refusal ??= reservation is null ? unavailable : reservation.Refusals[j];
             }
-        }));
+        }
         var now = clock.UtcNow;
         foreach (var pending in window)
         {
@@ -386,7 +410,19 @@ public sealed class CheckoutDesk(
     private async Task ChargeAsync(Pending pending)
     {
         var drafts = pending.Drafts!;
-        var payment = await payments.ChargeAsync(pending.CheckoutId, drafts.Sum(o => o.TotalMinor), drafts[0].Currency, pending.PaymentToken);
+        PaymentResult payment;
+        try
+        {
+            payment = await payments.ChargeAsync(pending.CheckoutId, drafts.Sum(o => o.TotalMinor), drafts[0].Currency, pending.PaymentToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // Not journalled: a retry with the key charges again (idempotently); if the charge did happen and nobody
+            // retries, its intent is voided as abandoned.
+            logger.WindowFailed(exception, 1);
+            pending.Refusal = new Failure(FailureKind.Unavailable, "Payment unavailable", "The payment provider did not answer; retry with the same Idempotency-Key.");
+            return;
+        }
         pending.Record = payment.Approved
             ? new CheckoutRecord(pending.CheckoutId, drafts.Select(o => o with { PaymentId = payment.PaymentId! }).ToArray(), null)
             : new CheckoutRecord(pending.CheckoutId, [], new Failure(FailureKind.PaymentDeclined, "Payment declined", payment.DeclineReason ?? "The payment was declined."));
@@ -426,7 +462,7 @@ public sealed class CheckoutDesk(
                 var commit = segment.Commit;
                 if (!commit.AlreadyJournalled.ContainsKey(record.CheckoutId))
                 {
-                    await RefundAsync(record);
+                    await RefundChargeAsync(record);
                 }
             }
         }
@@ -449,31 +485,86 @@ public sealed class CheckoutDesk(
             commit = await journal.CommitAsync(new JournalBatch(position, records));
         }
         VetrinaMetrics.JournalCommitted(records.Count);
+        // Handed to the projection before anything else can fail: batches reach it in the order they committed.
+        var orders = records.Where(r => r.Failure is null && !commit.AlreadyJournalled.ContainsKey(r.CheckoutId)).SelectMany(r => r.Orders).ToArray();
+        if (orders.Length > 0)
+        {
+            projector.Committed(position, orders);
+        }
         return (position, commit, records);
     }
 
+    /// <summary>One settlement per product and journal transaction (the first one also releases the reservation).</summary>
     private IEnumerable<Task> SettleAsync(string reservationId, IReadOnlyCollection<string> products, List<(JournalPosition Position, JournalCommit Commit, IReadOnlyList<CheckoutRecord> Records)> segments, HashSet<string> fresh)
     {
-        var sold = new Dictionary<string, (int Units, long Version)>(StringComparer.Ordinal);
+        var settlements = new List<(string ProductId, int Units, long Version)>();
         foreach (var (_, commit, written) in segments)
         {
-            foreach (var (productId, units) in written.Where(r => fresh.Contains(r.CheckoutId)).SelectMany(r => r.UnitsSold()))
+            foreach (var product in written.Where(r => fresh.Contains(r.CheckoutId)).SelectMany(r => r.UnitsSold()).GroupBy(u => u.ProductId, StringComparer.Ordinal))
             {
-                var (sum, version) = sold.GetValueOrDefault(productId);
-                sold[productId] = (sum + units, Math.Max(version, commit.Stock[productId].Version));
+                settlements.Add((product.Key, product.Sum(u => u.Units), commit.Stock[product.Key].Version));
             }
         }
-        return products.Select(p => Product(p).SettleAsync(reservationId, sold.GetValueOrDefault(p).Units, sold.GetValueOrDefault(p).Version));
+        settlements.AddRange(products.Where(p => settlements.All(s => s.ProductId != p)).Select(p => (p, 0, 0L)));
+        return settlements.Select(async settlement =>
+        {
+            try
+            {
+                await Product(settlement.ProductId).SettleAsync(reservationId, settlement.Units, settlement.Version);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                // The reservation goes stale and the product reads its journal row again.
+                logger.WindowFailed(exception, 0);
+            }
+        });
     }
 
-    /// <summary>A replay that was charged although the key's first decision was a refusal gets its money back.</summary>
-    private Task VoidReplayedChargeAsync(Pending pending, Dictionary<string, CheckoutRecord> firstRecords) =>
-        pending.Record is { Failure: null } own && firstRecords.TryGetValue(pending.CheckoutId, out var first) && first.Failure is not null
-            ? RefundAsync(own)
-            : Task.CompletedTask;
+    /// <summary>
+    /// A replay that was charged in its window: when the key's first decision was a refusal its money goes back; either
+    /// way its intent is done with (the charge is the first decision's own payment, or refunded).
+    /// </summary>
+    private async Task SettleReplayedChargeAsync(Pending pending, Dictionary<string, CheckoutRecord> firstRecords)
+    {
+        if (pending.Record is not { Failure: null } own)
+        {
+            return;
+        }
+        if (firstRecords.TryGetValue(pending.CheckoutId, out var first) && first.Failure is not null)
+        {
+            await RefundChargeAsync(own);
+            return;
+        }
+        await ForgetChargeAsync(pending.CheckoutId);
+    }
 
-    private Task RefundAsync(CheckoutRecord charged) =>
-        payments.RefundAsync($"{charged.CheckoutId}/void", charged.Orders[0].PaymentId, charged.Orders.Sum(o => o.TotalMinor), charged.Orders[0].Currency);
+    /// <summary>Refunds a charge whose checkout did not sell; its intent stays for the reconciler if the refund fails.</summary>
+    private async Task RefundChargeAsync(CheckoutRecord charged)
+    {
+        try
+        {
+            await payments.RefundAsync($"{charged.CheckoutId}/void", charged.Orders[0].PaymentId, charged.Orders.Sum(o => o.TotalMinor), charged.Orders[0].Currency);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            logger.WindowFailed(exception, 1);
+            return;
+        }
+        await ForgetChargeAsync(charged.CheckoutId);
+    }
+
+    private async Task ForgetChargeAsync(string checkoutId)
+    {
+        try
+        {
+            await journal.ForgetChargeAsync(checkoutId);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // The reconciler will find the intent, see the journalled outcome and settle it.
+            logger.WindowFailed(exception, 1);
+        }
+    }
 
     private IProductGrain Product(string productId)
     {
@@ -527,6 +618,9 @@ public sealed class CheckoutDesk(
         public string Kind { get; } = kind;
         public ProductQuote?[] Quotes { get; } = new ProductQuote?[items.Count];
         public Failure? Refusal { get; set; }
+
+        /// <summary>The key's first outcome, when the journal had it before this window.</summary>
+        public CheckoutRecord? Known { get; set; }
         public OrderDraft[]? Drafts { get; set; }
 
         /// <summary>What this request would journal: its orders, or a refusal that is a decision of its key.</summary>

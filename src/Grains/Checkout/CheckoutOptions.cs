@@ -18,6 +18,9 @@ public sealed class CheckoutOptions
     /// <summary>How often each silo looks for abandoned charges.</summary>
     public TimeSpan AbandonedChargeCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Most checkouts waiting for a window on one silo; more answer 503 at once.</summary>
+    public int MaxWaiting { get; set; } = 50_000;
+
     /// <summary>Most checkouts one desk writes in one journal transaction.</summary>
     public int MaxBatch { get; set; } = 1024;
 }

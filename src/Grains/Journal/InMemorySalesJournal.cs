@@ -43,12 +43,12 @@ public sealed class InMemorySalesJournal : ISalesJournal
                 }
                 after[productId] = counts with { Sold = counts.Sold + units, Version = counts.Version + 1 };
             }
-            foreach (var record in batch.Checkouts)
-            {
-                _charges.Remove(record.CheckoutId);
-            }
             foreach (var record in fresh)
             {
+                if (record.SettlesCharge)
+                {
+                    _charges.Remove(record.CheckoutId);
+                }
                 _checkouts[record.CheckoutId] = record;
                 foreach (var order in record.Orders)
                 {
@@ -93,7 +93,7 @@ public sealed class InMemorySalesJournal : ISalesJournal
         {
             foreach (var intent in intents)
             {
-                _charges.TryAdd(intent.CheckoutId, intent);
+                _charges[intent.CheckoutId] = intent;
             }
             return Task.CompletedTask;
         }
@@ -113,6 +113,14 @@ public sealed class InMemorySalesJournal : ISalesJournal
         {
             _charges.Remove(checkoutId);
             return Task.CompletedTask;
+        }
+    }
+
+    public Task<IReadOnlyDictionary<string, CheckoutRecord>> FindCheckoutsAsync(IReadOnlyCollection<string> checkoutIds, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult<IReadOnlyDictionary<string, CheckoutRecord>>(checkoutIds.Where(_checkouts.ContainsKey).Distinct().ToDictionary(id => id, id => _checkouts[id], StringComparer.Ordinal));
         }
     }
 

@@ -29,6 +29,10 @@ public sealed record CheckoutRecord(
     [property: Id(2)] Failure? Failure)
 {
     /// <summary>Units each product sells through this checkout (none when it was refused).</summary>
+    /// <summary>Whether journalling this record as the checkout's first settles its charge intent: paid, or declined.</summary>
+    [JsonIgnore]
+    public bool SettlesCharge => Failure is null || Failure.Kind == FailureKind.PaymentDeclined;
+
     public IEnumerable<(string ProductId, int Units)> UnitsSold() =>
         Failure is not null ? [] : Orders.SelectMany(o => o.Lines).Select(l => (l.ProductId, l.Quantity));
 }
@@ -79,10 +83,14 @@ public interface ISalesJournal
 
     Task<CheckoutRecord?> FindCheckoutAsync(string checkoutId, CancellationToken cancellationToken = default);
 
+    /// <summary>The first records of those of the checkouts that are journalled, by checkout id.</summary>
+    Task<IReadOnlyDictionary<string, CheckoutRecord>> FindCheckoutsAsync(IReadOnlyCollection<string> checkoutIds, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Records the charges a window is about to make, before it makes them: a charge whose checkout never reaches the
     /// journal (its silo died in between and the shopper never retried) is found here and voided. A commit removes
-    /// the intents of the checkouts it journals.
+    /// the intents of the checkouts it journals first that took no money to give back (paid, or declined); others are
+    /// removed once their money is back (<see cref="ForgetChargeAsync"/>). A repeat of an intent renews its time.
     /// </summary>
     Task RecordChargesAsync(IReadOnlyList<ChargeIntent> intents, CancellationToken cancellationToken = default);
 

@@ -81,13 +81,23 @@ public sealed class SalesProjector(IGrainFactory grains, ISalesJournal journal, 
         return writer;
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(ProjectAsync(stoppingToken), KeepWritersAsync(stoppingToken));
+    private Task? _projecting;
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _projecting = ProjectAsync(stoppingToken);
+        return Task.WhenAll(_projecting, HeartbeatAsync(stoppingToken), TakeOverStaleWritersAsync(stoppingToken));
+    }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        // What was committed before the stop still reaches its targets, while the silo can still call them.
+        // What was committed before the stop still reaches its targets, while the silo can still call them: the
+        // projection drains before the loops are cancelled (or the host's stop timeout ends the wait).
         _committed.Writer.TryComplete();
+        if (_projecting is { } projecting)
+        {
+            await projecting.WaitAsync(cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
         await base.StopAsync(cancellationToken);
     }
 
@@ -104,7 +114,16 @@ public sealed class SalesProjector(IGrainFactory grains, ISalesJournal journal, 
                     _committed.Reader.TryRead(out var batch);
                     round.Add(batch.Position, batch.Orders);
                 }
-                await ProjectOwnAsync(round, stoppingToken);
+                try
+                {
+                    await ProjectOwnAsync(round, stoppingToken);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    // Its writer could not even be opened: the round's batches are in the journal, and a writer this
+                    // silo cannot mark goes stale and is taken over.
+                    logger.ProjectionDeferred(exception);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -128,29 +147,38 @@ public sealed class SalesProjector(IGrainFactory grains, ISalesJournal journal, 
         writer.ProjectedThrough = round.Position.Sequence;
     }
 
-    /// <summary>Marks this silo's writer as alive, and takes over the writers of silos that are not.</summary>
-    private async Task KeepWritersAsync(CancellationToken stoppingToken)
+    /// <summary>Marks this silo's writer as alive, on its own loop so that nothing else delays it.</summary>
+    private Task HeartbeatAsync(CancellationToken stoppingToken) => EveryIntervalAsync(async () =>
     {
-        var interval = options.Value.WriterCheckInterval;
+        if (_writer is { IsCompletedSuccessfully: true } current)
+        {
+            await journal.HeartbeatAsync(current.Result.Id, stoppingToken);
+        }
+    }, stoppingToken);
+
+    /// <summary>Takes over the writers of silos that stopped marking theirs.</summary>
+    private Task TakeOverStaleWritersAsync(CancellationToken stoppingToken) => EveryIntervalAsync(async () =>
+    {
         var staleAfter = options.Value.WriterStaleAfter;
-        using var timer = new PeriodicTimer(interval);
+        foreach (var stale in await journal.StaleWritersAsync(staleAfter, stoppingToken))
+        {
+            if (stale != (_writer is { IsCompletedSuccessfully: true } mine ? mine.Result.Id : null))
+            {
+                await TakeOverAsync(stale, staleAfter, stoppingToken);
+            }
+        }
+    }, stoppingToken);
+
+    private async Task EveryIntervalAsync(Func<Task> work, CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.WriterCheckInterval);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 try
                 {
-                    if (_writer is { IsCompletedSuccessfully: true } current)
-                    {
-                        await journal.HeartbeatAsync(current.Result.Id, stoppingToken);
-                    }
-                    foreach (var stale in await journal.StaleWritersAsync(staleAfter, stoppingToken))
-                    {
-                        if (stale != (_writer is { IsCompletedSuccessfully: true } mine ? mine.Result.Id : null))
-                        {
-                            await TakeOverAsync(stale, staleAfter, stoppingToken);
-                        }
-                    }
+                    await work();
                 }
                 catch (Exception exception) when (exception is not OperationCanceledException)
                 {

@@ -31,7 +31,7 @@ public sealed class PostgresSalesJournal(NpgsqlDataSource database) : ISalesJour
             ON CONFLICT (order_id) DO NOTHING
         ),
         cleared AS (
-            DELETE FROM vetrina_journal_charges WHERE checkout_id = ANY($3::text[]) AND EXISTS (SELECT 1 FROM writer)
+            DELETE FROM vetrina_journal_charges WHERE checkout_id = ANY($17::text[]) AND checkout_id IN (SELECT checkout_id FROM inserted)
         ),
         sold AS (
             SELECT p, sum(n)::int AS n FROM unnest($14::text[], $15::text[], $16::int[]) AS t(p, c, n)
@@ -51,6 +51,22 @@ public sealed class PostgresSalesJournal(NpgsqlDataSource database) : ISalesJour
         """;
 
     public async Task<JournalCommit> CommitAsync(JournalBatch batch, CancellationToken cancellationToken = default)
+    {
+        // Two silos' windows that sell the same products can lock their stock rows in opposite orders; the database
+        // then aborts one of them, which has written nothing and is simply written again.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await CommitOnceAsync(batch, cancellationToken);
+            }
+            catch (PostgresException exception) when (exception.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure && attempt < 5)
+            {
+            }
+        }
+    }
+
+    private async Task<JournalCommit> CommitOnceAsync(JournalBatch batch, CancellationToken cancellationToken)
     {
         var checkouts = batch.Checkouts;
         var orders = checkouts.SelectMany(c => c.Orders).ToArray();
@@ -79,6 +95,7 @@ public sealed class PostgresSalesJournal(NpgsqlDataSource database) : ISalesJour
             command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = lines.Select(l => l.ProductId).ToArray() });
             command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = lines.Select(l => l.CheckoutId).ToArray() });
             command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = lines.Select(l => l.Units).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = checkouts.Where(c => c.SettlesCharge).Select(c => c.CheckoutId).ToArray() });
             try
             {
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -140,7 +157,7 @@ public sealed class PostgresSalesJournal(NpgsqlDataSource database) : ISalesJour
         await using var command = database.CreateCommand("""
             INSERT INTO vetrina_journal_charges (checkout_id, amount_minor, currency, created_at)
             SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::timestamptz[])
-            ON CONFLICT (checkout_id) DO NOTHING
+            ON CONFLICT (checkout_id) DO UPDATE SET created_at = excluded.created_at
             """);
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = intents.Select(i => i.CheckoutId).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = intents.Select(i => i.AmountMinor).ToArray() });
@@ -238,6 +255,19 @@ public sealed class PostgresSalesJournal(NpgsqlDataSource database) : ISalesJour
     {
         var json = await ScalarAsync<string>("SELECT record FROM vetrina_journal_checkouts WHERE checkout_id = $1", cancellationToken, checkoutId);
         return json is null ? null : JournalJson.Read(json);
+    }
+
+    public async Task<IReadOnlyDictionary<string, CheckoutRecord>> FindCheckoutsAsync(IReadOnlyCollection<string> checkoutIds, CancellationToken cancellationToken = default)
+    {
+        await using var command = database.CreateCommand("SELECT checkout_id, record FROM vetrina_journal_checkouts WHERE checkout_id = ANY($1)");
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = checkoutIds.ToArray() });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var found = new Dictionary<string, CheckoutRecord>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            found[reader.GetString(0)] = JournalJson.Read(reader.GetString(1));
+        }
+        return found;
     }
 
     public async Task<OrderDraft?> FindOrderAsync(string orderId, CancellationToken cancellationToken = default)

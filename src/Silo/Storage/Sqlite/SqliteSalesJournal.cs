@@ -35,11 +35,14 @@ public sealed class SqliteSalesJournal(string connectionString) : ISalesJournal
         var sold = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var record in batch.Checkouts)
         {
-            await RunAsync(clearCharge, cancellationToken, record.CheckoutId);
             if (await RunAsync(insertCheckout, cancellationToken, record.CheckoutId, batch.Position.WriterId, batch.Position.Sequence, record.Failure is null, JournalJson.Write(record)) == 0)
             {
                 earlier.TryAdd(record.CheckoutId, (await FindCheckoutAsync(connection, transaction, record.CheckoutId, cancellationToken))!);
                 continue;
+            }
+            if (record.SettlesCharge)
+            {
+                await RunAsync(clearCharge, cancellationToken, record.CheckoutId);
             }
             foreach (var order in record.Orders)
             {
@@ -76,7 +79,7 @@ public sealed class SqliteSalesJournal(string connectionString) : ISalesJournal
         await using var transaction = connection.BeginTransaction(deferred: false);
         using var insert = Prepare(connection, transaction, """
             INSERT INTO vetrina_journal_charges (checkout_id, amount_minor, currency, created_ms) VALUES ($id, $amount, $currency, $at)
-            ON CONFLICT (checkout_id) DO NOTHING
+            ON CONFLICT (checkout_id) DO UPDATE SET created_ms = excluded.created_ms
             """, "$id", "$amount", "$currency", "$at");
         foreach (var intent in intents)
         {
@@ -172,6 +175,20 @@ public sealed class SqliteSalesJournal(string connectionString) : ISalesJournal
     {
         await using var connection = await OpenAsync(cancellationToken);
         return await FindCheckoutAsync(connection, null, checkoutId, cancellationToken);
+    }
+
+    public async Task<IReadOnlyDictionary<string, CheckoutRecord>> FindCheckoutsAsync(IReadOnlyCollection<string> checkoutIds, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var found = new Dictionary<string, CheckoutRecord>(StringComparer.Ordinal);
+        foreach (var id in checkoutIds)
+        {
+            if (await FindCheckoutAsync(connection, null, id, cancellationToken) is { } record)
+            {
+                found[id] = record;
+            }
+        }
+        return found;
     }
 
     public async Task<OrderDraft?> FindOrderAsync(string orderId, CancellationToken cancellationToken = default)
