@@ -259,6 +259,7 @@ public sealed class CheckoutDesk(
             // Before any money moves: a charge whose checkout never reaches the journal is found and voided.
             var now = clock.UtcNow;
             await journal.RecordChargesAsync(accepted.Select(p => new ChargeIntent(p.CheckoutId, p.Drafts!.Sum(o => o.TotalMinor), p.Drafts![0].Currency, now)).ToArray());
+            VetrinaMetrics.ChargesRecorded();
         }
         await Task.WhenAll(accepted.Select(ChargeAsync));
         return new Prepared(reservationId, products, window.Where(p => p.Known is null).Select(p => p.Record).OfType<CheckoutRecord>().ToList());

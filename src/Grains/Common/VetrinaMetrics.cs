@@ -70,7 +70,7 @@ public static class VetrinaMetrics
     }
 
     private static readonly Counter<long> JournalTransactions = Meter.CreateCounter<long>(
-        "vetrina.journal.transactions", unit: "{transaction}", description: "Sales journal transactions that wrote checkouts (one per commit window, more when a window is written one by one).");
+        "vetrina.journal.transactions", unit: "{transaction}", description: "Sales journal transactions that wrote checkouts or charge intents (per commit window: one for its intents, one for its outcomes, more when it is written one by one).");
 
     private static readonly Counter<long> JournalCheckouts = Meter.CreateCounter<long>(
         "vetrina.journal.checkouts", unit: "{checkout}", description: "Checkout outcomes written to the sales journal (replays included, which write nothing new).");
@@ -81,6 +81,9 @@ public static class VetrinaMetrics
         JournalTransactions.Add(1);
         JournalCheckouts.Add(checkouts);
     }
+
+    /// <summary>One journal transaction recorded a window's charge intents.</summary>
+    public static void ChargesRecorded() => JournalTransactions.Add(1);
 
     public static void ClickCounted() => Clicks.Add(1);
 

@@ -21,10 +21,14 @@ public static class ServiceDefaults
         return builder;
     }
 
-    public static ISiloBuilder AddSiloDefaults(this ISiloBuilder silo, VetrinaSettings settings)
+    public static ISiloBuilder AddSiloDefaults(this ISiloBuilder silo, VetrinaSettings settings, IConfiguration configuration)
     {
-        // Grain calls start activities that continue the caller's trace, so one trace runs from HTTP to storage.
-        silo.AddActivityPropagation();
+        // Grain calls start activities that continue the caller's trace, so one trace runs from HTTP to storage. Only
+        // when traces can be recorded at all: otherwise every grain call would pay for filters that build nothing.
+        if (Telemetry.RecordsTraces(settings.Telemetry, configuration))
+        {
+            silo.AddActivityPropagation();
+        }
         if (settings.Dashboard.Enabled)
         {
             silo.AddDashboard();

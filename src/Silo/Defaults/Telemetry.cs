@@ -24,10 +24,20 @@ public static class Telemetry
     /// <summary>Meters collected besides ASP.NET Core's and the runtime's.</summary>
     public static readonly string[] Meters = [VetrinaMetrics.MeterName, "Microsoft.Orleans", "Npgsql"];
 
+    /// <summary>Whether any trace can be recorded: something exports them, or a share of new traces is sampled.</summary>
+    public static bool RecordsTraces(TelemetrySettings settings, IConfiguration configuration) =>
+        Exporting(settings, configuration) || SampleRatio(settings, configuration) > 0;
+
+    private static bool Exporting(TelemetrySettings settings, IConfiguration configuration) =>
+        settings.OtlpEndpoint is not null || !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+
+    private static double SampleRatio(TelemetrySettings settings, IConfiguration configuration) =>
+        Math.Clamp(settings.TraceSampleRatio ?? (Exporting(settings, configuration) ? 1 : 0), 0, 1);
+
     public static WebApplicationBuilder AddVetrinaTelemetry(this WebApplicationBuilder builder, TelemetrySettings settings)
     {
-        var exporting = settings.OtlpEndpoint is not null || !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
-        var sampleRatio = Math.Clamp(settings.TraceSampleRatio ?? (exporting ? 1 : 0), 0, 1);
+        var exporting = Exporting(settings, builder.Configuration);
+        var sampleRatio = SampleRatio(settings, builder.Configuration);
         builder.Logging.AddOpenTelemetry(logs =>
         {
             logs.IncludeFormattedMessage = true;

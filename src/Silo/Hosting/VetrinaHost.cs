@@ -45,7 +45,7 @@ public static class VetrinaHost
             // How long an idle grain stays in memory (CollectionAge) bounds the memory of a wide catalog.
             silo.Services.Configure<GrainCollectionOptions>(builder.Configuration.GetSection("Vetrina:GrainCollection"));
             silo.UseVetrinaStorage(settings);
-            silo.AddSiloDefaults(settings);
+            silo.AddSiloDefaults(settings, builder.Configuration);
         });
 
         // After Orleans, so that they stop first: the last clicks and projections still reach their grains.
