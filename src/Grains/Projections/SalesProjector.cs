@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -20,6 +21,13 @@ public sealed class JournalOptions
 
     /// <summary>How often each silo looks for stale writers.</summary>
     public TimeSpan WriterCheckInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The shortest time between two projection rounds of a silo: batches committed meanwhile go in the next round,
+    /// so a hot creator, link and brand take one write per interval at most, not one per commit window. Aggregates
+    /// lag an answered buy by about this much.
+    /// </summary>
+    public TimeSpan RoundInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 }
 
 /// <summary>
@@ -107,6 +115,7 @@ public sealed class SalesProjector(IGrainFactory grains, ISalesJournal journal, 
         {
             while (await _committed.Reader.WaitToReadAsync(CancellationToken.None))
             {
+                var started = Stopwatch.GetTimestamp();
                 // Batches of one writer in a row go in one round; a round never mixes writers.
                 var round = new Round();
                 while (_committed.Reader.TryPeek(out var next) && (round.Position is null || round.Position.WriterId == next.Position.WriterId))
@@ -123,6 +132,11 @@ public sealed class SalesProjector(IGrainFactory grains, ISalesJournal journal, 
                     // Its writer could not even be opened: the round's batches are in the journal, and a writer this
                     // silo cannot mark goes stale and is taken over.
                     logger.ProjectionDeferred(exception);
+                }
+                var rest = options.Value.RoundInterval - Stopwatch.GetElapsedTime(started);
+                if (rest > TimeSpan.Zero && !_committed.Reader.Completion.IsCompleted)
+                {
+                    await Task.Delay(rest, stoppingToken);
                 }
             }
         }
