@@ -61,8 +61,31 @@ public sealed class SiloFailureTests(ITestOutputHelper output) : IAsyncLifetime
                     // Killed while it serves some of the load, so that the kill really breaks calls in flight.
                     await Eventually.HoldsAsync(() => Task.FromResult(api.InFlightTo(victim.Address)), n => n >= 3, TimeSpan.FromSeconds(30),
                         because: "requests of the load are in flight on the silo about to be killed");
+                    // Buys sent straight to the victim, still unanswered when it dies: a buy takes milliseconds, so
+                    // the load's own in-flight calls may all have been answered by the time the signal lands.
+                    using var direct = new VetrinaClient(victim.Address, VetrinaServer.PlatformKey);
+                    var doomed = Enumerable.Range(0, 8).Select(k => new PlannedBuy($"kill-doomed-{k}", $"doomed-key-{k}", hotCode, 1)).ToArray();
+                    var sent = doomed.Select(buy => direct.BuyAsync(buy.Code, buy.ShopperId, buy.Quantity, buy.IdempotencyKey)).ToArray();
                     victim.Kill();
                     killed.SetResult();
+                    for (var k = 0; k < doomed.Length; k++)
+                    {
+                        var broken = 0;
+                        try
+                        {
+                            if ((int)(await sent[k]).Status >= 500)
+                            {
+                                broken = 1;
+                            }
+                        }
+                        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                        {
+                            broken = 1;
+                        }
+                        var (retried, retries) = await BuyUntilAnsweredAsync(api, doomed[k]);
+                        Interlocked.Add(ref failedCalls, broken + retries);
+                        answers[doomed[k]] = retried;
+                    }
                 }
                 var (reply, failures) = await BuyUntilAnsweredAsync(api, plan[i]);
                 Interlocked.Add(ref failedCalls, failures);
