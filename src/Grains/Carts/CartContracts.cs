@@ -38,7 +38,10 @@ public interface ICartGrain : IGrainWithStringKey
     [ReadOnly, Alias("checkout-items")]
     Task<IReadOnlyList<CheckoutItem>> GetCheckoutItemsAsync();
 
-    /// <summary>The cart's checkout was journalled: the cart starts again empty.</summary>
-    [Alias("empty")]
-    Task EmptyAsync();
+    /// <summary>
+    /// The cart's checkout was journalled: the lines it bought leave the cart. A line added or changed while the
+    /// checkout ran was not bought and stays.
+    /// </summary>
+    [Alias("remove-bought")]
+    Task RemoveBoughtAsync(IReadOnlyList<CheckoutItem> bought);
 }

@@ -99,11 +99,12 @@ public sealed class CartGrain(
     public Task<IReadOnlyList<CheckoutItem>> GetCheckoutItemsAsync() =>
         Task.FromResult<IReadOnlyList<CheckoutItem>>(S.Lines.Select(l => new CheckoutItem(l.ProductId, l.Quantity, S.Clicks.GetValueOrDefault(l.ProductId), l.UnitPriceMinor)).ToArray());
 
-    public async Task EmptyAsync()
+    public async Task RemoveBoughtAsync(IReadOnlyList<CheckoutItem> bought)
     {
-        if (S.Lines.Count > 0)
+        var removed = S.Lines.RemoveAll(line => bought.Any(item =>
+            item.ProductId == line.ProductId && item.Quantity == line.Quantity && item.ExpectedUnitPriceMinor == line.UnitPriceMinor));
+        if (removed > 0)
         {
-            S.Lines.Clear();
             await state.SaveAsync(this);
         }
     }

@@ -60,7 +60,7 @@ public sealed class CheckoutDesk(
         return decision.Outcome;
     }
 
-    /// <summary>Checks out the shopper's cart at the prices it shows, and empties it once the orders are journalled.</summary>
+    /// <summary>Checks out the shopper's cart at the prices it shows; the lines it bought leave the cart once the orders are journalled.</summary>
     public async Task<Outcome<CheckoutReceipt>> CheckoutCartAsync(string shopperId, string idempotencyKey, string? paymentToken)
     {
         var cart = grains.GetGrain<ICartGrain>(shopperId);
@@ -68,8 +68,8 @@ public sealed class CheckoutDesk(
         var decision = await DecideAsync(CheckoutIds.For(shopperId, idempotencyKey), shopperId, items, paymentToken, "cart");
         if (decision.FirstTime && decision.Outcome.Succeeded)
         {
-            // Only the first decision empties the cart: a replay of the key answers its outcome and changes nothing.
-            await cart.EmptyAsync();
+            // Only the first decision touches the cart: a replay of the key answers its outcome and changes nothing.
+            await cart.RemoveBoughtAsync(items);
         }
         return decision.Outcome;
     }

@@ -1,3 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
+using Vetrina.Grains.Payments;
+
 namespace Vetrina.Tests.Commerce;
 
 /// <summary>A cart checks out at the prices it showed, and a replayed key never touches the cart again.</summary>
@@ -55,5 +58,29 @@ public sealed class CartCheckoutTests(ServerFixture fixture)
         var cart = (await _api.GetAsync($"/api/carts/{shopper}")).Expect(HttpStatusCode.OK).Body;
         Assert.Equal(3, Assert.Single(cart.GetProperty("lines").EnumerateArray()).GetProperty("quantity").GetInt32());
         Assert.Equal(50 - 21 - 1, (await _api.ProductAsync(product)).GetProperty("available").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_line_added_while_the_checkout_waits_for_its_payment_stays_in_the_cart()
+    {
+        var gateway = new TestPaymentGateway(held: true);
+        await using var server = await VetrinaServer.StartAsync(services: services => services.AddSingleton<IPaymentGateway>(gateway));
+        var api = server.Api;
+        var brand = await api.CreateBrandAsync();
+        var bought = await api.CreateProductAsync(brand, priceMinor: 1000, stock: 5);
+        var later = await api.CreateProductAsync(brand, priceMinor: 700, stock: 5);
+        var shopper = "slow-payer-" + Guid.NewGuid().ToString("N");
+        await api.PutInCartAsync(shopper, bought, 2);
+
+        var checkout = api.CheckoutAsync(shopper);
+        await Eventually.HoldsAsync(() => Task.FromResult(gateway.Charges), n => n >= 1, because: "the checkout reaches the held payment");
+        await api.PutInCartAsync(shopper, later, 1);
+        gateway.Release();
+        var receipt = (await checkout).Expect(HttpStatusCode.Created);
+
+        Assert.Equal(bought, Assert.Single(receipt.Body.GetProperty("orders")[0].GetProperty("lines").EnumerateArray()).GetProperty("productId").GetString());
+        var cart = (await api.GetAsync($"/api/carts/{shopper}")).Expect(HttpStatusCode.OK).Body;
+        var left = Assert.Single(cart.GetProperty("lines").EnumerateArray());
+        Assert.Equal((later, 1), (left.GetProperty("productId").GetString(), left.GetProperty("quantity").GetInt32()));
     }
 }

@@ -76,7 +76,7 @@ public sealed class TelemetryTests : IAsyncLifetime
         Assert.Equal(201, request.GetTagItem("http.response.status_code"));
         // The checkout desk decides it in a commit window, whose span continues the request's trace.
         Assert.Contains(spans, s => s.Source.Name == "Vetrina" && s.DisplayName == "checkout window");
-        foreach (var call in new[] { "ICartGrain/GetCheckoutItemsAsync", "IProductGrain/ReserveAsync", "IProductGrain/SettleAsync", "ICartGrain/EmptyAsync" })
+        foreach (var call in new[] { "ICartGrain/GetCheckoutItemsAsync", "IProductGrain/ReserveAsync", "IProductGrain/SettleAsync", "ICartGrain/RemoveBoughtAsync" })
         {
             Assert.True(spans.Any(s => s.Source.Name.StartsWith("Microsoft.Orleans", StringComparison.Ordinal) && s.DisplayName.EndsWith(call, StringComparison.Ordinal)),
                 $"no span for {call} in the trace:\n{names}");
