@@ -52,7 +52,7 @@ public sealed record ProductChanges(
     [property: Id(2)] int? CommissionBps,
     [property: Id(3)] ProductStatus? Status);
 
-/// <summary>The terms of sale a checkout freezes when it holds stock.</summary>
+/// <summary>The terms of sale a checkout freezes when it reserves stock.</summary>
 [GenerateSerializer, Immutable, Alias("vetrina.product-quote")]
 public sealed record ProductQuote(
     [property: Id(0)] string ProductId,
