@@ -374,7 +374,7 @@ public sealed class CheckoutDesk(
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
                 // Only the checkouts of this product fail (503, retry with the key); the rest of the window goes on.
-                logger.WindowFailed(exception, asks.Count);
+                logger.CheckoutStepDeferred(exception, "reserve", asks.Count);
                 return (Asks: asks, Reservation: (StockReservation?)null);
             }
         }));
@@ -420,7 +420,7 @@ public sealed class CheckoutDesk(
         {
             // Not journalled: a retry with the key charges again (idempotently); if the charge did happen and nobody
             // retries, its intent is voided as abandoned.
-            logger.WindowFailed(exception, 1);
+            logger.CheckoutStepDeferred(exception, "charge", 1);
             pending.Refusal = new Failure(FailureKind.Unavailable, "Payment unavailable", "The payment provider did not answer; retry with the same Idempotency-Key.");
             return;
         }
@@ -516,7 +516,7 @@ public sealed class CheckoutDesk(
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
                 // The reservation goes stale and the product reads its journal row again.
-                logger.WindowFailed(exception, 0);
+                logger.CheckoutStepDeferred(exception, "settle", 0);
             }
         });
     }
@@ -548,7 +548,7 @@ public sealed class CheckoutDesk(
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            logger.WindowFailed(exception, 1);
+            logger.CheckoutStepDeferred(exception, "refund", 1);
             return;
         }
         await ForgetChargeAsync(charged.CheckoutId);
@@ -563,7 +563,7 @@ public sealed class CheckoutDesk(
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
             // The reconciler will find the intent, see the journalled outcome and settle it.
-            logger.WindowFailed(exception, 1);
+            logger.CheckoutStepDeferred(exception, "forget charge intent", 1);
         }
     }
 

@@ -24,4 +24,7 @@ public static partial class GrainLog
 
     [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "Could not look for abandoned charges; trying again later")]
     public static partial void AbandonedChargesDeferred(this ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "A checkout step ({Step}) failed for {Count} checkouts; they answer 503, or the step is left to the stale-reservation sweep or the charge reconciler")]
+    public static partial void CheckoutStepDeferred(this ILogger logger, Exception exception, string step, int count);
 }
