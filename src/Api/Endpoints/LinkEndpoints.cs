@@ -42,7 +42,7 @@ public static class LinkEndpoints
             ? TypedResults.Ok(link)
             : Problems.NotFound($"Link '{code}'");
 
-    private static async Task<Results<Created<ClickResponse>, ProblemHttpResult>> RecordClick(string code, ClickRequest body, IGrainFactory grains)
+    private static async Task<Results<Created<ClickResponse>, ProblemHttpResult>> RecordClick(string code, ClickRequest body, ClickDesk clicks)
     {
         if (Input.TextError(body.ShopperId, "shopperId", Input.MaxShopperIdLength) is { } error)
         {
@@ -52,7 +52,7 @@ public static class LinkEndpoints
         {
             return Problems.NotFound($"Link '{code}'");
         }
-        var outcome = await grains.GetGrain<ICartGrain>(body.ShopperId!).RecordClickAsync(code);
+        var outcome = await clicks.ClickAsync(code, body.ShopperId!);
         return outcome.Value is { } click
             ? TypedResults.Created($"/api/links/{code}", new ClickResponse(click.Code, click.ProductId, click.AttributedUntil))
             : Problems.From(outcome.Failure!);

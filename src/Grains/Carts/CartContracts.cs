@@ -30,10 +30,6 @@ public interface ICartGrain : IGrainWithStringKey
     [Alias("set-quantity")]
     Task<Outcome<CartView>> SetQuantityAsync(string productId, int quantity);
 
-    /// <summary>Counts a click on the link and remembers it for attributing this shopper's purchases.</summary>
-    [Alias("record-click")]
-    Task<Outcome<Click>> RecordClickAsync(string linkCode);
-
     /// <summary>What checkout would buy: each line at the price the cart shows, with the click that attributes it.</summary>
     [ReadOnly, Alias("checkout-items")]
     Task<IReadOnlyList<CheckoutItem>> GetCheckoutItemsAsync();

@@ -16,22 +16,17 @@ public sealed record CartLine(
 public sealed class CartState
 {
     [Id(0)] public List<CartLine> Lines { get; set; } = [];
-
-    /// <summary>The latest click per product, while it can still attribute a purchase.</summary>
-    [Id(1)] public Dictionary<string, Click> Clicks { get; set; } = new(StringComparer.Ordinal);
 }
 
 public sealed class CartGrain(
     [PersistentState("cart", StateStorage.Name)] IPersistentState<CartState> state,
-    ClickTally clicks,
+    ClickDesk clicks,
     CommerceClock clock) : Grain, ICartGrain
 {
-    private const int MaxRememberedClicks = 200;
-
     private CartState S => state.State;
     private string ShopperId => this.GetPrimaryKeyString();
 
-    public Task<CartView> GetAsync() => Task.FromResult(View());
+    public Task<CartView> GetAsync() => ViewAsync();
 
     public async Task<Outcome<CartView>> SetQuantityAsync(string productId, int quantity)
     {
@@ -47,7 +42,7 @@ public sealed class CartGrain(
                 S.Lines.RemoveAt(index);
                 await state.SaveAsync(this);
             }
-            return Outcome<CartView>.Ok(View());
+            return Outcome<CartView>.Ok(await ViewAsync());
         }
         var quote = await GrainFactory.GetGrain<IProductGrain>(productId).QuoteAsync();
         if (quote is null)
@@ -76,28 +71,14 @@ public sealed class CartGrain(
             S.Lines.Add(line);
         }
         await state.SaveAsync(this);
-        return Outcome<CartView>.Ok(View());
+        return Outcome<CartView>.Ok(await ViewAsync());
     }
 
-    public async Task<Outcome<Click>> RecordClickAsync(string linkCode)
+    public async Task<IReadOnlyList<CheckoutItem>> GetCheckoutItemsAsync()
     {
-        var click = await clicks.CountAsync(linkCode, ShopperId);
-        if (!click.Succeeded)
-        {
-            return click;
-        }
-        ForgetExpiredClicks();
-        S.Clicks[click.Value!.ProductId] = click.Value;
-        if (S.Clicks.Count > MaxRememberedClicks)
-        {
-            S.Clicks.Remove(S.Clicks.MinBy(c => c.Value.ClickedAt).Key);
-        }
-        await state.SaveAsync(this);
-        return click;
+        var clicked = await AttributionAsync();
+        return S.Lines.Select(l => new CheckoutItem(l.ProductId, l.Quantity, clicked.GetValueOrDefault(l.ProductId), l.UnitPriceMinor)).ToArray();
     }
-
-    public Task<IReadOnlyList<CheckoutItem>> GetCheckoutItemsAsync() =>
-        Task.FromResult<IReadOnlyList<CheckoutItem>>(S.Lines.Select(l => new CheckoutItem(l.ProductId, l.Quantity, S.Clicks.GetValueOrDefault(l.ProductId), l.UnitPriceMinor)).ToArray());
 
     public async Task RemoveBoughtAsync(IReadOnlyList<CheckoutItem> bought)
     {
@@ -109,24 +90,17 @@ public sealed class CartGrain(
         }
     }
 
-    private void ForgetExpiredClicks()
-    {
-        var now = clock.UtcNow;
-        foreach (var (productId, click) in S.Clicks)
-        {
-            if (click.AttributedUntil < now)
-            {
-                S.Clicks.Remove(productId);
-            }
-        }
-    }
+    /// <summary>The shopper's latest clicks on the products in the cart, from the click journal every silo writes.</summary>
+    private Task<IReadOnlyDictionary<string, Click>> AttributionAsync() =>
+        clicks.AttributionAsync(ShopperId, S.Lines.Select(l => l.ProductId).ToArray());
 
-    private CartView View()
+    private async Task<CartView> ViewAsync()
     {
+        var clicked = await AttributionAsync();
         var now = clock.UtcNow;
         var lines = S.Lines.Select(l =>
         {
-            var click = S.Clicks.GetValueOrDefault(l.ProductId);
+            var click = clicked.GetValueOrDefault(l.ProductId);
             return click is not null && click.Attributes(ShopperId, now)
                 ? new CartLineView(l.ProductId, l.Quantity, l.UnitPriceMinor, click.Code, click.CreatorId)
                 : new CartLineView(l.ProductId, l.Quantity, l.UnitPriceMinor, null, null);

@@ -10,6 +10,9 @@ public sealed class ClickOptions
 {
     /// <summary>How often each silo hands the clicks it tallied to the link grains: the most link stats lag behind.</summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often each silo drops clicks whose attribution window has ended from the click journal.</summary>
+    public TimeSpan ForgetExpiredInterval { get; set; } = TimeSpan.FromMinutes(10);
 }
 
 /// <summary>Clicks of one link tallied on one silo, not yet added to the link's stats.</summary>
@@ -49,17 +52,6 @@ public sealed class ClickTally(IGrainFactory grains, CommerceClock clock, IOptio
             _terms.Clear();
         }
         return _terms[code] = found;
-    }
-
-    /// <summary>Counts a shopper's click and says what it means for attribution.</summary>
-    public async ValueTask<Outcome<Click>> CountAsync(string code, string shopperId)
-    {
-        var click = await ClickAsync(code);
-        if (click.Succeeded)
-        {
-            Count(code, shopperId);
-        }
-        return click;
     }
 
     /// <summary>What a click on the link now means for attribution, without counting it.</summary>

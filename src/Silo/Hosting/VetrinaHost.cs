@@ -50,6 +50,7 @@ public static class VetrinaHost
 
         // After Orleans, so that they stop first: the last clicks and projections still reach their grains.
         builder.Services.AddSingleton<ClickTally>().AddHostedService(services => services.GetRequiredService<ClickTally>());
+        builder.Services.AddSingleton<ClickDesk>().AddHostedService(services => services.GetRequiredService<ClickDesk>());
         builder.Services.AddSingleton<SalesProjector>().AddHostedService(services => services.GetRequiredService<SalesProjector>());
         builder.Services.AddHostedService<AbandonedCharges>();
         builder.Services.AddVetrinaApi(platformKey);

@@ -3,6 +3,7 @@ using Orleans.Configuration;
 using Orleans.Storage;
 using Vetrina.Grains.Common;
 using Vetrina.Grains.Journal;
+using Vetrina.Grains.Links;
 using Npgsql;
 using Vetrina.Silo.Hosting;
 using Vetrina.Silo.Storage.Postgres;
@@ -33,12 +34,14 @@ public static class StorageSetup
                     (services, _) => new InProcessGrainStorage(services.GetRequiredService<IGrainStorageSerializer>()));
                 silo.UseInMemoryReminderService();
                 silo.Services.AddSingleton<ISalesJournal, InMemorySalesJournal>();
+                silo.Services.AddSingleton<IClickJournal, InMemoryClickJournal>();
                 break;
             case StorageKind.Sqlite:
                 silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, serviceId: settings.ServiceId, clusterId: settings.ClusterId);
                 var sqlite = SqliteDatabase.Prepare(settings.SqlitePath);
                 UseAdoNet(silo, SqliteInvariant, sqlite);
                 silo.Services.AddSingleton<ISalesJournal>(new SqliteSalesJournal(sqlite));
+                silo.Services.AddSingleton<IClickJournal>(new SqliteClickJournal(sqlite));
                 break;
             case StorageKind.Postgres:
                 var connectionString = PostgresDatabase.WithEngineDefaults(settings.PostgresConnectionString
@@ -60,6 +63,7 @@ public static class StorageSetup
                 UseAdoNet(silo, PostgresInvariant, connectionString);
                 silo.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
                 silo.Services.AddSingleton<ISalesJournal, PostgresSalesJournal>();
+                silo.Services.AddSingleton<IClickJournal, PostgresClickJournal>();
                 break;
             default:
                 throw new InvalidOperationException($"Unknown storage '{settings.Storage}'; use sqlite, memory or postgres.");

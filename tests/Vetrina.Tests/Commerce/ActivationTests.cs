@@ -49,6 +49,33 @@ public sealed class ActivationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_thousand_clicks_by_new_shoppers_activate_no_grain_and_still_attribute()
+    {
+        var brand = await _api.CreateBrandAsync();
+        var product = await _api.CreateProductAsync(brand);
+        var creator = await _api.CreateCreatorAsync();
+        var code = await _api.CreateLinkAsync(creator, product);
+        await _api.ClickAsync(code, "warm-up");
+        await Eventually.HoldsAsync(() => _api.GetAsync($"/api/links/{code}/stats"), r => r.Number("clicks") == 1,
+            because: "the first click's tally reaches the link");
+        var before = await _management.GetTotalActivationCount();
+
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+        {
+            for (var i = Interlocked.Increment(ref next); i < 1_000; i = Interlocked.Increment(ref next))
+            {
+                await _api.ClickAsync(code, $"clicking-shopper-{i}");
+            }
+        })));
+
+        Assert.Equal(before, await _management.GetTotalActivationCount());
+        await _api.PutInCartAsync("clicking-shopper-500", product, 1);
+        var line = (await _api.GetAsync("/api/carts/clicking-shopper-500")).Expect(HttpStatusCode.OK).Body.GetProperty("lines")[0];
+        Assert.Equal(code, line.GetProperty("linkCode").GetString());
+    }
+
+    [Fact]
     public async Task Reads_of_made_up_products_links_and_orders_leave_no_activation_behind()
     {
         await _api.CreateBrandAsync();

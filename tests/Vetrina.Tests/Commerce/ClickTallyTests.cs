@@ -44,6 +44,29 @@ public abstract class ClickTallyTests(IApiTarget target)
         Assert.Equal(code, line.GetProperty("linkCode").GetString());
     }
 
+    [Fact]
+    public async Task A_click_answered_on_one_silo_attributes_the_checkout_on_another()
+    {
+        var brand = await _api.CreateBrandAsync(defaultCommissionBps: 1000);
+        var product = await _api.CreateProductAsync(brand, priceMinor: 2000);
+        var creator = await _api.CreateCreatorAsync();
+        var code = await _api.CreateLinkAsync(creator, product);
+        var run = Guid.NewGuid().ToString("N")[..8];
+
+        // On the cluster each request goes to the next silo, so the click, the cart line and the checkout of a shopper
+        // are answered by different silos: attribution is in the shared click journal, not in one silo's memory.
+        var receipts = await Task.WhenAll(Enumerable.Range(0, 12).Select(async i =>
+        {
+            var shopper = $"across-{run}-{i}";
+            await _api.ClickAsync(code, shopper);
+            await _api.PutInCartAsync(shopper, product, 1);
+            return (await _api.CheckoutAsync(shopper)).Expect(HttpStatusCode.Created);
+        }));
+
+        Assert.All(receipts, r => Assert.Equal(creator.Id, r.Body.GetProperty("orders")[0].GetProperty("lines")[0].GetProperty("creatorId").GetString()));
+        await Eventually.ProjectedAsync((12 * 200L, 0L, 0L, 0L), () => _api.EarningsAsync(creator.Id, "EUR"));
+    }
+
     [Collection(SharedServer.Name)]
     public sealed class OnOneSilo(ServerFixture fixture) : ClickTallyTests(fixture);
 

@@ -14,6 +14,8 @@
 --   * vetrina_journal_writers: one row per silo run's desk: its heartbeat and how far its batches were projected.
 --     A commit holds its writer's row FOR SHARE and writes nothing once the row is closed; a silo taking over a
 --     dead writer closes it (waiting for a commit under way) and then projects what the journal has of it.
+--   * vetrina_shopper_clicks: the latest click of each shopper on each product while it can attribute a purchase;
+--     written in batches by every silo's click desk, read at checkout on any silo, expired rows deleted.
 
 BEGIN;
 
@@ -81,5 +83,19 @@ CREATE TABLE IF NOT EXISTS vetrina_journal_writers
     closed            boolean     NOT NULL DEFAULT false,
     retired           boolean     NOT NULL DEFAULT false
 );
+
+CREATE TABLE IF NOT EXISTS vetrina_shopper_clicks
+(
+    shopper_id         text        NOT NULL,
+    product_id         text        NOT NULL,
+    code               text        NOT NULL,
+    creator_id         text        NOT NULL,
+    creator_shopper_id text,
+    clicked_at         timestamptz NOT NULL,
+    attributed_until   timestamptz NOT NULL,
+    PRIMARY KEY (shopper_id, product_id)
+);
+
+CREATE INDEX IF NOT EXISTS vetrina_shopper_clicks_expiry ON vetrina_shopper_clicks (attributed_until);
 
 COMMIT;

@@ -10,6 +10,7 @@
 --   * vetrina_journal_charges: charges about to be made, removed by the commit that journals their checkouts.
 --   * vetrina_journal_writers: one row per run's desk: heartbeat (Unix ms) and how far its batches were projected;
 --     a commit writes nothing once its writer is closed, and a closed writer's batches are projected by its taker.
+--   * vetrina_shopper_clicks: the latest click of each shopper on each product (times in Unix ms), read at checkout.
 
 BEGIN IMMEDIATE;
 
@@ -73,5 +74,19 @@ CREATE TABLE IF NOT EXISTS vetrina_journal_writers
     closed            INTEGER NOT NULL DEFAULT 0,
     retired           INTEGER NOT NULL DEFAULT 0
 );
+
+CREATE TABLE IF NOT EXISTS vetrina_shopper_clicks
+(
+    shopper_id          TEXT    NOT NULL,
+    product_id          TEXT    NOT NULL,
+    code                TEXT    NOT NULL,
+    creator_id          TEXT    NOT NULL,
+    creator_shopper_id  TEXT,
+    clicked_ms          INTEGER NOT NULL,
+    attributed_until_ms INTEGER NOT NULL,
+    PRIMARY KEY (shopper_id, product_id)
+);
+
+CREATE INDEX IF NOT EXISTS vetrina_shopper_clicks_expiry ON vetrina_shopper_clicks (attributed_until_ms);
 
 COMMIT;
