@@ -41,7 +41,7 @@ public sealed class CheckoutDesk(
     private long _windows;
     private bool _running;
 
-    /// <summary>The last window's transaction stage: the next one starts when it has finished.</summary>
+    /// <summary>The last window's transaction stage: the next one starts when it has finished. Touched only by <see cref="RunAsync"/>.</summary>
     private Task _lastCommit = Task.CompletedTask;
 
     /// <summary>A one-tap buy of a link's product; its first decision also counts as a click on the link.</summary>
@@ -154,12 +154,10 @@ public sealed class CheckoutDesk(
             {
                 continue;
             }
-            Task previous;
-            lock (_lock)
-            {
-                previous = _lastCommit;
-                _lastCommit = CommitWindowAsync(window, prepared, previous, activity);
-            }
+            // Only this loop reads and sets the chain (one loop runs at a time, see _running), so it takes no lock: a
+            // window that finishes without waiting (memory mode) must not hold up the requests arriving meanwhile.
+            var previous = _lastCommit;
+            _lastCommit = CommitWindowAsync(window, prepared, previous, activity);
             // Prepare no further ahead than one window: the next one gathers the buys that arrive meanwhile.
             await previous;
         }
