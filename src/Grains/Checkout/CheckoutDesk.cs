@@ -128,6 +128,9 @@ public sealed class CheckoutDesk(
     {
         while (true)
         {
+            // Let the requests already read from their sockets reach the queue before the window closes: one
+            // turn of the thread pool's queue, which gathers a window of many buys when they arrive together.
+            await Task.Yield();
             List<Pending> window;
             lock (_lock)
             {
