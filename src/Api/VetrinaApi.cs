@@ -55,6 +55,7 @@ public static class VetrinaApi
         app.MapProductEndpoints();
         app.MapCreatorEndpoints();
         app.MapLinkEndpoints();
+        app.MapLiveEndpoints();
         app.MapCartEndpoints();
         app.MapOrderEndpoints();
         app.MapClusterEndpoints();

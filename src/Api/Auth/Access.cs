@@ -12,6 +12,7 @@ public static class Access
     public const string AnyBrand = "any-brand";
     public const string PlatformOrAnyBrand = "platform-or-any-brand";
     public const string PlatformOrAnyCreator = "platform-or-any-creator";
+    public const string AnyCreator = "any-creator";
     public const string BrandOwner = "brand-owner";
     public const string PlatformOrBrandOwner = "platform-or-brand-owner";
     public const string CreatorOwner = "creator-owner";
@@ -28,6 +29,7 @@ public static class Access
             .AddPolicy(AnyBrand, p => p.RequireRole(Callers.Brand))
             .AddPolicy(PlatformOrAnyBrand, p => p.RequireRole(Callers.Platform, Callers.Brand))
             .AddPolicy(PlatformOrAnyCreator, p => p.RequireRole(Callers.Platform, Callers.Creator))
+            .AddPolicy(AnyCreator, p => p.RequireRole(Callers.Creator))
             .AddPolicy(BrandOwner, p => p.AddRequirements(new RouteOwnerRequirement("brandId", Callers.Brand, PlatformAllowed: false)))
             .AddPolicy(PlatformOrBrandOwner, p => p.AddRequirements(new RouteOwnerRequirement("brandId", Callers.Brand, PlatformAllowed: true)))
             .AddPolicy(CreatorOwner, p => p.AddRequirements(new RouteOwnerRequirement("creatorId", Callers.Creator, PlatformAllowed: false)))

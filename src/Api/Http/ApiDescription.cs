@@ -78,6 +78,11 @@ public static class ApiDescription
             AddProblem(operation, StatusCodes.Status503ServiceUnavailable,
                 "The engine could not answer in time or a silo is recovering; retry after Retry-After (with the same Idempotency-Key).", problem, retryAfter: true);
         }
+        else if (metadata.OfType<DisableRequestTimeoutAttribute>().Any())
+        {
+            AddProblem(operation, StatusCodes.Status503ServiceUnavailable,
+                "The silo serves as many streams as it may, or is recovering; connect again after Retry-After.", problem, retryAfter: true);
+        }
     }
 
     private static Task DescribeDocumentAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)

@@ -40,6 +40,8 @@ public static class Input
 
     public static bool IsOrderId(string? id) => Identifiers.IsWellFormed(id, IdPrefixes.Order);
 
+    public static bool IsLiveSessionId(string? id) => Identifiers.IsWellFormed(id, IdPrefixes.LiveSession);
+
     public static bool IsLinkCode(string? code) => Identifiers.IsWellFormed(code, "", IdPrefixes.LinkCodeLength);
 
     /// <summary>The Idempotency-Key header: exactly one, 1–128 visible ASCII characters.</summary>

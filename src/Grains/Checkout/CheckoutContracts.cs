@@ -5,15 +5,17 @@ using Vetrina.Grains.Orders;
 namespace Vetrina.Grains.Checkout;
 
 /// <summary>
-/// One product to buy, with the shopper's latest click on a link for it, if any, and (from a cart) the unit price
-/// the cart showed, which checkout must charge or refuse.
+/// One product to buy, with the shopper's latest click on a link for it, if any, (from a cart) the unit price
+/// the cart showed, which checkout must charge or refuse, and (bought in a live session) the session, whose
+/// creator the line is attributed to.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("vetrina.checkout-item")]
 public sealed record CheckoutItem(
     [property: Id(0)] string ProductId,
     [property: Id(1)] int Quantity,
     [property: Id(2)] Click? Click,
-    [property: Id(3)] long? ExpectedUnitPriceMinor = null);
+    [property: Id(3)] long? ExpectedUnitPriceMinor = null,
+    [property: Id(4)] string? LiveSessionId = null);
 
 [GenerateSerializer, Immutable, Alias("vetrina.checkout-receipt")]
 public sealed record CheckoutReceipt(

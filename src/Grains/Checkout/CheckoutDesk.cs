@@ -7,6 +7,7 @@ using Vetrina.Grains.Catalog;
 using Vetrina.Grains.Common;
 using Vetrina.Grains.Journal;
 using Vetrina.Grains.Links;
+using Vetrina.Grains.Live;
 using Vetrina.Grains.Orders;
 using Vetrina.Grains.Payments;
 using Vetrina.Grains.Projections;
@@ -59,6 +60,10 @@ public sealed class CheckoutDesk(
         }
         return decision.Outcome;
     }
+
+    /// <summary>A one-tap buy in a live session: a product of its showcase, attributed to the session's creator without a click.</summary>
+    public async Task<Outcome<CheckoutReceipt>> BuyLiveAsync(string shopperId, string idempotencyKey, string sessionId, string productId, int quantity, string? paymentToken) =>
+        (await DecideAsync(CheckoutIds.For(shopperId, idempotencyKey), shopperId, [new CheckoutItem(productId, quantity, null, LiveSessionId: sessionId)], paymentToken, "live")).Outcome;
 
     /// <summary>Checks out the shopper's cart at the prices it shows; the lines it bought leave the cart once the orders are journalled.</summary>
     public async Task<Outcome<CheckoutReceipt>> CheckoutCartAsync(string shopperId, string idempotencyKey, string? paymentToken)
@@ -247,13 +252,36 @@ public sealed class CheckoutDesk(
     private async Task<Prepared> PrepareWindowAsync(List<Pending> window)
     {
         var reservationId = $"{_deskId}/{Interlocked.Increment(ref _windows)}";
-        // Keys decided before (a replay after its window) answer their first outcome: no stock, no charge.
-        var known = await journal.FindCheckoutsAsync(window.Select(p => p.CheckoutId).ToArray());
+        // Keys decided before (a replay after its window) answer their first outcome: no stock, no charge. The lookup
+        // runs beside the reservations, not before them (one round trip less per window); a replay's reservation is
+        // released when the window settles, since it sells nothing.
+        var lookup = journal.FindCheckoutsAsync(window.Select(p => p.CheckoutId).ToArray());
+        IReadOnlyCollection<string> products;
+        try
+        {
+            await AdmitLiveAsync(window);
+            products = await ReserveAsync(window.Where(p => p.Refusal is null).ToList(), reservationId);
+        }
+        catch
+        {
+            _ = lookup.ContinueWith(failed => failed.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            throw;
+        }
+        IReadOnlyDictionary<string, CheckoutRecord> known;
+        try
+        {
+            known = await lookup;
+        }
+        catch
+        {
+            // The window fails (503, retry with the key): what it reserved is released now, not when it goes stale.
+            await Task.WhenAll(products.Select(p => Product(p).SettleAsync(reservationId, 0, 0)));
+            throw;
+        }
         foreach (var pending in window)
         {
             pending.Known = known.GetValueOrDefault(pending.CheckoutId);
         }
-        var products = await ReserveAsync(window.Where(p => p.Known is null).ToList(), reservationId);
         var accepted = window.Where(p => p.Known is null && p.Refusal is null).ToArray();
         if (accepted.Length > 0)
         {
@@ -346,6 +374,68 @@ public sealed class CheckoutDesk(
             }
         }
         return voided;
+    }
+
+    /// <summary>
+    /// One call per live session for the whole window: a live buy sells only a product of the showcase of a session
+    /// that is live at that moment. A refusal is a decision of its key (journalled); a made-up session is a 404.
+    /// </summary>
+    private async Task AdmitLiveAsync(List<Pending> window)
+    {
+        var sessions = window.SelectMany(p => p.Items).Select(i => i.LiveSessionId).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
+        if (sessions.Length == 0)
+        {
+            return;
+        }
+        var terms = new Dictionary<string, LiveTerms?>(StringComparer.Ordinal);
+        var unavailable = new HashSet<string>(StringComparer.Ordinal);
+        await Task.WhenAll(sessions.Select(async sessionId =>
+        {
+            try
+            {
+                var found = await grains.GetGrain<ILiveSessionGrain>(sessionId).GetTermsAsync();
+                lock (terms)
+                {
+                    terms[sessionId] = found;
+                }
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                logger.CheckoutStepDeferred(exception, "admit live", 1);
+                lock (terms)
+                {
+                    unavailable.Add(sessionId);
+                }
+            }
+        }));
+        foreach (var pending in window)
+        {
+            foreach (var item in pending.Items)
+            {
+                if (item.LiveSessionId is not { } sessionId)
+                {
+                    continue;
+                }
+                var refusal = unavailable.Contains(sessionId)
+                    ? new Failure(FailureKind.Unavailable, "Checkout unavailable", "The live session could not be reached; retry with the same Idempotency-Key.")
+                    : terms[sessionId] is not { } session ? Failure.NotFound($"Live session '{sessionId}'")
+                    : session.Status != LiveStatus.Live ? Failure.Conflict($"Live session '{sessionId}' is not live; it sells nothing now.")
+                    : !session.Showcase.Contains(item.ProductId, StringComparer.Ordinal) ? Failure.Conflict($"Product '{item.ProductId}' is not in the showcase of live session '{sessionId}'.")
+                    : null;
+                if (refusal is not null)
+                {
+                    pending.Refusal ??= refusal;
+                    if (refusal.Kind == FailureKind.Conflict)
+                    {
+                        pending.Record = new CheckoutRecord(pending.CheckoutId, [], refusal);
+                    }
+                }
+                else
+                {
+                    pending.Live = terms[sessionId];
+                }
+            }
+        }
     }
 
     /// <summary>One call per product for the whole window; a checkout is refused if any of its products refuses it.</summary>
@@ -589,12 +679,19 @@ public sealed class CheckoutDesk(
             .Select(brand => new OrderDraft(
                 Identifiers.Derived(IdPrefixes.Order, pending.CheckoutId, brand.Key), pending.CheckoutId, pending.ShopperId, brand.Key,
                 quotes[0].Currency, PaymentId: "", now, brand.First().Second.Terms.ReturnWindowDays,
-                brand.Select(pair => Line(pair.First, pair.Second, pending.ShopperId, now)).ToArray()))
+                brand.Select(pair => Line(pair.First, pair.Second, pending.ShopperId, pending.Live, now)).ToArray()))
             .ToArray();
     }
 
-    private static OrderLine Line(CheckoutItem item, ProductQuote quote, string shopperId, DateTimeOffset now)
+    private static OrderLine Line(CheckoutItem item, ProductQuote quote, string shopperId, LiveTerms? live, DateTimeOffset now)
     {
+        if (item.LiveSessionId is { } sessionId && live is not null)
+        {
+            // Bought in a live session: its creator earns, unless the creator is the shopper (self-referral).
+            return string.Equals(live.CreatorShopperId, shopperId, StringComparison.Ordinal)
+                ? new OrderLine(item.ProductId, item.Quantity, quote.UnitPriceMinor, null, null, null, sessionId)
+                : new OrderLine(item.ProductId, item.Quantity, quote.UnitPriceMinor, null, live.CreatorId, quote.CommissionBps, sessionId);
+        }
         // Direct attribution only: the click must be on a link for this very product, inside its window, by someone else.
         var click = item.Click;
         return click is not null && click.ProductId == item.ProductId && click.Attributes(shopperId, now)
@@ -624,6 +721,9 @@ public sealed class CheckoutDesk(
         /// <summary>The key's first outcome, when the journal had it before this window.</summary>
         public CheckoutRecord? Known { get; set; }
         public OrderDraft[]? Drafts { get; set; }
+
+        /// <summary>The live session a live buy sells in, as the window found it.</summary>
+        public LiveTerms? Live { get; set; }
 
         /// <summary>What this request would journal: its orders, or a refusal that is a decision of its key.</summary>
         public CheckoutRecord? Record { get; set; }

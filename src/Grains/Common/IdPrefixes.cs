@@ -7,5 +7,6 @@ public static class IdPrefixes
     public const string Creator = "c_";
     public const string Order = "o_";
     public const string Checkout = "k_";
+    public const string LiveSession = "l_";
     public const int LinkCodeLength = 10;
 }

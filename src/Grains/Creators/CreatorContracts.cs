@@ -52,6 +52,10 @@ public interface ICreatorGrain : IEffectTarget
     [Alias("create-link")]
     Task<Outcome<LinkView>> CreateLinkAsync(string productId);
 
+    /// <summary>Schedules a live session of this creator.</summary>
+    [Alias("create-live")]
+    Task<Outcome<Live.LiveSessionView>> CreateLiveAsync(string title, DateTimeOffset? scheduledFor);
+
     [AlwaysInterleave, Alias("earnings")]
     Task<IReadOnlyList<CommissionBalance>> GetEarningsAsync();
 

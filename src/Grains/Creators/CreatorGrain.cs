@@ -4,6 +4,7 @@ using Vetrina.Grains.Catalog;
 using Vetrina.Grains.Common;
 using Vetrina.Grains.Journal;
 using Vetrina.Grains.Links;
+using Vetrina.Grains.Live;
 using Vetrina.Grains.ExactlyOnce;
 
 namespace Vetrina.Grains.Creators;
@@ -110,6 +111,12 @@ public sealed class CreatorGrain(
         }
         return new Failure(FailureKind.Unavailable, "No link code", "Could not find a free link code; try again.");
     }
+
+    public Task<Outcome<LiveSessionView>> CreateLiveAsync(string title, DateTimeOffset? scheduledFor) =>
+        S.Creator is not { } creator
+            ? Task.FromResult<Outcome<LiveSessionView>>(Failure.NotFound($"Creator '{CreatorId}'"))
+            : GrainFactory.GetGrain<ILiveSessionGrain>(Identifiers.NewRandom(IdPrefixes.LiveSession))
+                .CreateAsync(new LiveDefinition(CreatorId, creator.ShopperId, title, scheduledFor));
 
     public Task<IReadOnlyList<CommissionBalance>> GetEarningsAsync() => Task.FromResult(_publishedEarnings);
 

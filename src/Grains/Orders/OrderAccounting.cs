@@ -1,6 +1,7 @@
 using Vetrina.Grains.Common;
 using Vetrina.Grains.Creators;
 using Vetrina.Grains.Links;
+using Vetrina.Grains.Live;
 using Vetrina.Grains.Sales;
 
 namespace Vetrina.Grains.Orders;
@@ -16,6 +17,7 @@ public sealed class OrderAccounting
     private readonly Dictionary<string, CreatorSales> _links = new(StringComparer.Ordinal);
     private readonly Dictionary<string, CreatorSales> _brandByCreator = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ProductSales> _brandByProduct = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (CreatorSales Totals, Dictionary<string, ProductSales> Products)> _sessions = new(StringComparer.Ordinal);
 
     public static OrderAccounting Of(OrderState order)
     {
@@ -34,7 +36,11 @@ public sealed class OrderAccounting
             var gmv = Money.LineTotal(line.UnitPriceMinor, kept);
 
             accounting.AddProduct(new ProductSales(line.ProductId, kept, gmv));
-            if (line.CreatorId is null || line.LinkCode is null)
+            if (line.LiveSessionId is { } sessionId)
+            {
+                accounting.AddSession(sessionId, line.ProductId, new CreatorSales(line.CreatorId ?? "", 0, kept, gmv, commission));
+            }
+            if (line.CreatorId is null)
             {
                 continue;
             }
@@ -42,12 +48,19 @@ public sealed class OrderAccounting
             accounting._creators[line.CreatorId] = settled
                 ? (pending, settledSum + commission, reversed + original - commission)
                 : (pending + commission, settledSum, reversed + original - commission);
-            Add(accounting._links, line.LinkCode, new CreatorSales(line.CreatorId, 0, kept, gmv, commission));
+            if (line.LinkCode is not null)
+            {
+                Add(accounting._links, line.LinkCode, new CreatorSales(line.CreatorId, 0, kept, gmv, commission));
+            }
             Add(accounting._brandByCreator, line.CreatorId, new CreatorSales(line.CreatorId, 0, kept, gmv, commission));
         }
-        // An order counts once per creator or link while it keeps any unit attributed to it.
+        // An order counts once per creator, link or session while it keeps any unit attributed to it.
         MarkOrders(accounting._links);
         MarkOrders(accounting._brandByCreator);
+        foreach (var (sessionId, (totals, products)) in accounting._sessions)
+        {
+            accounting._sessions[sessionId] = (totals with { Orders = totals.Units > 0 ? 1 : 0 }, products);
+        }
         return accounting;
     }
 
@@ -73,11 +86,19 @@ public sealed class OrderAccounting
                 yield return OrderEffect.ForLink(code, new LinkSaleEntry(id, delta.Orders, delta.Units, delta.GmvMinor, delta.CommissionMinor));
             }
         }
-        var productDeltas = before._brandByProduct.Keys.Union(after._brandByProduct.Keys)
-            .Select(id => (Before: before._brandByProduct.GetValueOrDefault(id), After: after._brandByProduct.GetValueOrDefault(id), Id: id))
-            .Select(p => new ProductSales(p.Id, (p.After?.Units ?? 0) - (p.Before?.Units ?? 0), (p.After?.GmvMinor ?? 0) - (p.Before?.GmvMinor ?? 0)))
-            .Where(p => p.Units != 0 || p.GmvMinor != 0)
-            .ToArray();
+        foreach (var sessionId in before._sessions.Keys.Union(after._sessions.Keys))
+        {
+            var (totalsBefore, productsBefore) = before._sessions.GetValueOrDefault(sessionId);
+            var (totalsAfter, productsAfter) = after._sessions.GetValueOrDefault(sessionId);
+            var delta = Minus(totalsAfter, totalsBefore);
+            var products = ProductDeltas(productsBefore ?? [], productsAfter ?? []);
+            if (delta is not null || products.Length > 0)
+            {
+                var id = $"{operationPrefix}/live/{sessionId}";
+                yield return OrderEffect.ForLiveSession(sessionId, new LiveSaleEntry(id, delta?.Orders ?? 0, delta?.Units ?? 0, delta?.GmvMinor ?? 0, delta?.CommissionMinor ?? 0, products));
+            }
+        }
+        var productDeltas = ProductDeltas(before._brandByProduct, after._brandByProduct);
         var creatorDeltas = before._brandByCreator.Keys.Union(after._brandByCreator.Keys)
             .Select(id => Minus(after._brandByCreator.GetValueOrDefault(id), before._brandByCreator.GetValueOrDefault(id)))
             .OfType<CreatorSales>()
@@ -86,6 +107,30 @@ public sealed class OrderAccounting
         {
             yield return OrderEffect.ForBrandSales(brandId, new SalesEntry($"{operationPrefix}/sales", productDeltas, creatorDeltas));
         }
+    }
+
+    private static ProductSales[] ProductDeltas(Dictionary<string, ProductSales> before, Dictionary<string, ProductSales> after) =>
+        before.Keys.Union(after.Keys)
+            .Select(id => (Before: before.GetValueOrDefault(id), After: after.GetValueOrDefault(id), Id: id))
+            .Select(p => new ProductSales(p.Id, (p.After?.Units ?? 0) - (p.Before?.Units ?? 0), (p.After?.GmvMinor ?? 0) - (p.Before?.GmvMinor ?? 0)))
+            .Where(p => p.Units != 0 || p.GmvMinor != 0)
+            .ToArray();
+
+    private void AddSession(string sessionId, string productId, CreatorSales sales)
+    {
+        if (!_sessions.TryGetValue(sessionId, out var session))
+        {
+            session = (sales with { Units = 0, GmvMinor = 0, CommissionMinor = 0 }, new Dictionary<string, ProductSales>(StringComparer.Ordinal));
+        }
+        var totals = session.Totals with
+        {
+            Units = session.Totals.Units + sales.Units,
+            GmvMinor = session.Totals.GmvMinor + sales.GmvMinor,
+            CommissionMinor = session.Totals.CommissionMinor + sales.CommissionMinor,
+        };
+        var product = session.Products.GetValueOrDefault(productId) ?? new ProductSales(productId, 0, 0);
+        session.Products[productId] = product with { Units = product.Units + sales.Units, GmvMinor = product.GmvMinor + sales.GmvMinor };
+        _sessions[sessionId] = (totals, session.Products);
     }
 
     private void AddProduct(ProductSales sales)

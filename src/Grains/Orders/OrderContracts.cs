@@ -21,7 +21,8 @@ public sealed record OrderLine(
     [property: Id(2)] long UnitPriceMinor,
     [property: Id(3)] string? LinkCode,
     [property: Id(4)] string? CreatorId,
-    [property: Id(5)] int? CommissionBps);
+    [property: Id(5)] int? CommissionBps,
+    [property: Id(6)] string? LiveSessionId = null);
 
 [GenerateSerializer, Immutable, Alias("vetrina.order-draft")]
 public sealed record OrderDraft(
@@ -48,7 +49,8 @@ public sealed record OrderLineView(
     [property: Id(5)] int? CommissionBps,
     [property: Id(6)] long CommissionMinor,
     [property: Id(7)] int RefundedQuantity,
-    [property: Id(8)] int CancelledQuantity);
+    [property: Id(8)] int CancelledQuantity,
+    [property: Id(9)] string? LiveSessionId = null);
 
 [GenerateSerializer, Immutable, Alias("vetrina.order-view")]
 public sealed record OrderView(

@@ -1,5 +1,6 @@
 using Vetrina.Grains.Creators;
 using Vetrina.Grains.Links;
+using Vetrina.Grains.Live;
 using Vetrina.Grains.Sales;
 
 namespace Vetrina.Grains.Orders;
@@ -11,6 +12,7 @@ public enum OrderEffectKind
     BrandSales = 2,
     Restock = 3,
     PaymentRefund = 4,
+    LiveSales = 5,
 }
 
 /// <summary>
@@ -25,8 +27,11 @@ public sealed record OrderEffect(
     [property: Id(3)] LedgerEntry? Ledger = null,
     [property: Id(4)] LinkSaleEntry? LinkSale = null,
     [property: Id(5)] SalesEntry? Sales = null,
-    [property: Id(6)] long Amount = 0)
+    [property: Id(6)] long Amount = 0,
+    [property: Id(7)] LiveSaleEntry? LiveSale = null)
 {
+    public static OrderEffect ForLiveSession(string sessionId, LiveSaleEntry entry) => new(entry.OperationId, OrderEffectKind.LiveSales, sessionId, LiveSale: entry);
+
     public static OrderEffect ForCreator(string creatorId, LedgerEntry entry) => new(entry.OperationId, OrderEffectKind.CreatorLedger, creatorId, Ledger: entry);
 
     public static OrderEffect ForLink(string code, LinkSaleEntry entry) => new(entry.OperationId, OrderEffectKind.LinkSales, code, LinkSale: entry);

@@ -6,6 +6,7 @@ using Vetrina.Grains.ExactlyOnce;
 using Vetrina.Grains.Creators;
 using Vetrina.Grains.Journal;
 using Vetrina.Grains.Links;
+using Vetrina.Grains.Live;
 using Vetrina.Grains.Payments;
 using Vetrina.Grains.Sales;
 
@@ -351,6 +352,7 @@ public sealed class OrderGrain(
         OrderEffectKind.CreatorLedger => GrainFactory.GetGrain<ICreatorGrain>(targetId),
         OrderEffectKind.LinkSales => GrainFactory.GetGrain<ILinkGrain>(targetId),
         OrderEffectKind.BrandSales => GrainFactory.GetGrain<IBrandSalesGrain>(targetId),
+        OrderEffectKind.LiveSales => GrainFactory.GetGrain<ILiveSessionGrain>(targetId),
         OrderEffectKind.Restock => GrainFactory.GetGrain<IProductGrain>(targetId),
         _ => null,
     };
@@ -360,6 +362,7 @@ public sealed class OrderGrain(
         OrderEffectKind.CreatorLedger => GrainFactory.GetGrain<ICreatorGrain>(effect.TargetId).ApplyAsync(effect.Ledger!),
         OrderEffectKind.LinkSales => GrainFactory.GetGrain<ILinkGrain>(effect.TargetId).ApplyAsync(effect.LinkSale!),
         OrderEffectKind.BrandSales => GrainFactory.GetGrain<IBrandSalesGrain>(effect.TargetId).ApplyAsync(effect.Sales!),
+        OrderEffectKind.LiveSales => GrainFactory.GetGrain<ILiveSessionGrain>(effect.TargetId).ApplyAsync(effect.LiveSale!),
         OrderEffectKind.Restock => GrainFactory.GetGrain<IProductGrain>(effect.TargetId).RestockAsync(effect.OperationId, (int)effect.Amount),
         OrderEffectKind.PaymentRefund => payments.RefundAsync(effect.OperationId, effect.TargetId, effect.Amount, S.Draft!.Currency),
         _ => throw new InvalidOperationException($"Unknown effect kind {effect.Kind}."),

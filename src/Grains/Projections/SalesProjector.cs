@@ -8,6 +8,7 @@ using Vetrina.Grains.ExactlyOnce;
 using Vetrina.Grains.Creators;
 using Vetrina.Grains.Journal;
 using Vetrina.Grains.Links;
+using Vetrina.Grains.Live;
 using Vetrina.Grains.Orders;
 using Vetrina.Grains.Sales;
 
@@ -249,6 +250,10 @@ public sealed class SalesProjector(IGrainFactory grains, ISalesJournal journal, 
         {
             sends.Add(UntilDoneAsync(() => grains.GetGrain<ILinkGrain>(code).ProjectAsync(position, entry), stoppingToken));
         }
+        foreach (var (sessionId, entry) in round.Sessions)
+        {
+            sends.Add(UntilDoneAsync(() => grains.GetGrain<ILiveSessionGrain>(sessionId).ProjectAsync(position, entry), stoppingToken));
+        }
         foreach (var (brandId, sales) in round.Brands)
         {
             var entry = new SalesEntry(position.ToString(), sales.Products.Values.ToArray(), sales.Creators.Values.ToArray());
@@ -302,6 +307,8 @@ public sealed class SalesProjector(IGrainFactory grains, ISalesJournal journal, 
 
         public Dictionary<string, LinkSaleEntry> Links { get; } = new(StringComparer.Ordinal);
 
+        public Dictionary<string, LiveSaleEntry> Sessions { get; } = new(StringComparer.Ordinal);
+
         public Dictionary<string, (Dictionary<string, ProductSales> Products, Dictionary<string, CreatorSales> Creators)> Brands { get; } = new(StringComparer.Ordinal);
 
         public void Add(JournalPosition position, IReadOnlyList<OrderDraft> orders)
@@ -326,9 +333,31 @@ public sealed class SalesProjector(IGrainFactory grains, ISalesJournal journal, 
                         case OrderEffectKind.BrandSales:
                             AddSales(effect.TargetId, effect.Sales!);
                             break;
+                        case OrderEffectKind.LiveSales:
+                            AddLive(effect.TargetId, effect.LiveSale!);
+                            break;
                     }
                 }
             }
+        }
+
+        private void AddLive(string sessionId, LiveSaleEntry entry)
+        {
+            if (!Sessions.TryGetValue(sessionId, out var sum))
+            {
+                Sessions[sessionId] = entry;
+                return;
+            }
+            var products = sum.ProductDeltas.Concat(entry.ProductDeltas).GroupBy(p => p.ProductId, StringComparer.Ordinal)
+                .Select(g => new ProductSales(g.Key, g.Sum(p => p.Units), g.Sum(p => p.GmvMinor))).ToArray();
+            Sessions[sessionId] = sum with
+            {
+                OrdersDelta = sum.OrdersDelta + entry.OrdersDelta,
+                UnitsDelta = sum.UnitsDelta + entry.UnitsDelta,
+                GmvDelta = sum.GmvDelta + entry.GmvDelta,
+                CommissionDelta = sum.CommissionDelta + entry.CommissionDelta,
+                ProductDeltas = products,
+            };
         }
 
         private void AddLedger(string creatorId, LedgerEntry entry)

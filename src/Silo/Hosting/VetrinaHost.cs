@@ -3,6 +3,7 @@ using Vetrina.Api;
 using Vetrina.Grains.Checkout;
 using Vetrina.Grains.Common;
 using Vetrina.Grains.Links;
+using Vetrina.Grains.Live;
 using Vetrina.Grains.Orders;
 using Vetrina.Grains.Payments;
 using Vetrina.Grains.Projections;
@@ -30,6 +31,8 @@ public static class VetrinaHost
         builder.Services.Configure<GroupCommitOptions>(o => o.Enabled = builder.Configuration.GetValue("Vetrina:GroupCommit", defaultValue: true));
         builder.Services.Configure<JournalOptions>(builder.Configuration.GetSection("Vetrina:Journal"));
         builder.Services.AddSingleton<CheckoutDesk>();
+        builder.Services.Configure<LiveOptions>(builder.Configuration.GetSection("Vetrina:Live"));
+        builder.Services.AddSingleton<LiveEventHub>();
 
         builder.UseOrleans(silo =>
         {

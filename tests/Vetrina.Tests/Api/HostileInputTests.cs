@@ -209,6 +209,8 @@ public sealed class HostileInputTests(ITestOutputHelper output) : IAsyncLifetime
             ($"/api/carts/{w.CartShopper}", "platform"), ($"/api/carts/{w.CartShopperB}", "platform"),
             ($"/api/orders/{w.PaidOrder}", "platform"), ($"/api/orders/{w.ShippedOrder}", "platform"),
             ($"/api/orders/{w.DeliveredOrder}", "platform"), ($"/api/orders/{w.CancelledOrder}", "platform"),
+            ($"/api/lives/{w.LiveSession}", null), ($"/api/lives/{w.EndedSession}", null), ($"/api/lives/{w.ScheduledSessionB}", null),
+            ($"/api/lives/{w.LiveSession}/stats", "platform"), ($"/api/lives/{w.EndedSession}/stats", "platform"), ($"/api/lives/{w.ScheduledSessionB}/stats", "platform"),
         };
         var snapshot = new StringBuilder();
         foreach (var (path, key) in reads)
@@ -248,18 +250,40 @@ public sealed class HostileInputTests(ITestOutputHelper output) : IAsyncLifetime
         var cancelled = await OrderAsync("cancelled-", 1);
         (await api.PostAsync($"/api/orders/{cancelled}/cancel", null)).Expect(HttpStatusCode.OK);
 
-        // One click and four one-tap buys (one cancelled): wait until the silo's click tally and the journal's
-        // projection have reached the link and the brand, so that the snapshot taken next is the settled state.
+        // A live session showing and pinning the product with one sale, one that ended after a viewer watched, and
+        // one of creator B still scheduled. No viewer joins the live one: its count would fall as the presence expires.
+        async Task<string> LiveAsync(Party creator, string title, bool start)
+        {
+            var session = await api.CreateLiveAsync(creator, title);
+            if (start)
+            {
+                (await api.PostAsync($"/api/lives/{session}/start", null, creator.Key)).Expect(HttpStatusCode.OK);
+                (await api.SendAsync(HttpMethod.Put, $"/api/lives/{session}/showcase", new { productIds = new[] { product } }, creator.Key)).Expect(HttpStatusCode.OK);
+                (await api.PostAsync($"/api/lives/{session}/pin", new { productId = product }, creator.Key)).Expect(HttpStatusCode.OK);
+            }
+            return session;
+        }
+        var live = await LiveAsync(creatorA, "Hostile live", start: true);
+        (await api.LiveBuyAsync(live, "live-" + Guid.NewGuid().ToString("N")[..8], product)).Expect(HttpStatusCode.Created);
+        var ended = await LiveAsync(creatorA, "Hostile ended", start: true);
+        (await api.PostAsync($"/api/lives/{ended}/viewers", new { shopperId = "viewer-" + Guid.NewGuid().ToString("N")[..8] })).Expect(HttpStatusCode.OK);
+        (await api.PostAsync($"/api/lives/{ended}/end", null, creatorA.Key)).Expect(HttpStatusCode.OK);
+        var scheduledB = await LiveAsync(creatorB, "Hostile scheduled", start: false);
+
+        // One click and four one-tap buys (one cancelled) and one live buy: wait until the silo's click tally and the
+        // journal's projection have reached the link, the session and the brand, so that the snapshot taken next is the settled state.
         await Eventually.HoldsAsync(() => api.GetAsync($"/api/links/{link}/stats"), r => r.Number("clicks") == 5 && r.Number("units") == 4,
             because: "the setup's clicks and sales reach the link");
         await Eventually.HoldsAsync(() => api.GetAsync($"/api/brands/{brandA.Id}/sales", brandA.Key),
-            r => r.Body.GetProperty("byProduct").EnumerateArray().Sum(p => p.GetProperty("units").GetInt64()) == 4 + 0,
+            r => r.Body.GetProperty("byProduct").EnumerateArray().Sum(p => p.GetProperty("units").GetInt64()) == 4 + 1,
             because: "the setup's sales reach the brand");
-        await Eventually.HoldsAsync(() => api.EarningsAsync(creatorA.Id, "EUR"), e => e.Pending == 2500L * 4 * 1000 / 10_000,
+        await Eventually.HoldsAsync(() => api.EarningsAsync(creatorA.Id, "EUR"), e => e.Pending == 2500L * (4 + 1) * 1000 / 10_000,
             because: "the setup's commission reaches the creator");
+        await Eventually.HoldsAsync(() => api.GetAsync($"/api/lives/{live}/stats"), r => r.Number("orders") == 1 && r.Number("units") == 1,
+            because: "the setup's live sale reaches the session");
         var view = await api.ProductAsync(product);
         return new HostileWorld(brandA, brandB, creatorA, creatorB, product, view.GetProperty("sku").GetString()!, archived, productB, link, linkB,
-            cartShopper, cartShopperB, paid, shipped, delivered, cancelled, view.GetProperty("available").GetInt32());
+            cartShopper, cartShopperB, paid, shipped, delivered, cancelled, live, ended, scheduledB, view.GetProperty("available").GetInt32());
     }
 
     private static string Shorten(string text) => text.Length <= 400 ? text : text[..400] + "…";

@@ -22,6 +22,9 @@ public sealed record HostileWorld(
     string ShippedOrder,
     string DeliveredOrder,
     string CancelledOrder,
+    string LiveSession,
+    string EndedSession,
+    string ScheduledSessionB,
     int ProductAvailable);
 
 /// <summary>One generated request, and what was done to it (for the failure message).</summary>
@@ -136,6 +139,16 @@ public sealed class HostileRequests(HostileWorld world, string platformKey, int 
         ["/api/creators"] = ["POST"],
         ["/api/creators/{creatorId}/links"] = ["POST"],
         ["/api/creators/{creatorId}/earnings"] = ["GET"],
+        ["/api/creators/{creatorId}/lives"] = ["POST"],
+        ["/api/lives/{sessionId}"] = ["GET"],
+        ["/api/lives/{sessionId}/start"] = ["POST"],
+        ["/api/lives/{sessionId}/end"] = ["POST"],
+        ["/api/lives/{sessionId}/showcase"] = ["PUT"],
+        ["/api/lives/{sessionId}/pin"] = ["POST", "DELETE"],
+        ["/api/lives/{sessionId}/viewers"] = ["POST"],
+        ["/api/lives/{sessionId}/stats"] = ["GET"],
+        ["/api/lives/{sessionId}/buy"] = ["POST"],
+        ["/api/lives/{sessionId}/events"] = ["GET"],
         ["/api/links/{code}"] = ["GET"],
         ["/api/links/{code}/clicks"] = ["POST"],
         ["/api/links/{code}/stats"] = ["GET"],
@@ -173,7 +186,7 @@ public sealed class HostileRequests(HostileWorld world, string platformKey, int 
 
     private HostileRequest Reading()
     {
-        var request = _random.Next(13) switch
+        var request = _random.Next(16) switch
         {
             0 => Get("/api/brands/{brandId}", ("brandId", Pick(W.BrandA.Id, W.BrandB.Id)), Pick(platformKey, W.BrandA.Key)),
             1 => Get("/api/brands/{brandId}/sales", ("brandId", W.BrandA.Id), W.BrandA.Key),
@@ -186,7 +199,12 @@ public sealed class HostileRequests(HostileWorld world, string platformKey, int 
             8 => Get("/api/cluster", default, platformKey),
             9 => Get("/health/live", default, null),
             10 => Get("/health/ready", default, null),
-            11 => Get("/api/products/{productId}", ("productId", Pick(W.Product)), null),
+            11 => Get("/api/lives/{sessionId}", ("sessionId", Pick(W.LiveSession, W.EndedSession, W.ScheduledSessionB)), null),
+            12 => Get("/api/lives/{sessionId}/stats", ("sessionId", Pick(W.LiveSession, W.EndedSession, W.ScheduledSessionB)), Pick(platformKey, W.CreatorA.Key)),
+            // A stream of a real session never ends: only sessions that do not exist, so that every answer is a refusal.
+            13 => Get("/api/lives/{sessionId}/events", ("sessionId", Pick("l_0000000000000000000000", "l_" + Identifier(22), W.LiveSession + "0",
+                W.LiveSession[..^1], "L" + W.LiveSession[1..], Long(30))), Pick<string?>(null, platformKey, W.CreatorA.Key)),
+            14 => Get("/api/products/{productId}", ("productId", Pick(W.Product)), null),
             _ => Get("/api/carts/{shopperId}", ("shopperId", Pick(W.CartShopper)), platformKey),
         };
         request.ContentTypes.Clear();
@@ -210,7 +228,7 @@ public sealed class HostileRequests(HostileWorld world, string platformKey, int 
 
     private HostileRequest Writing()
     {
-        return _random.Next(14) switch
+        return _random.Next(22) switch
         {
             0 => CreateBrand(),
             1 => CreateProduct(),
@@ -225,7 +243,15 @@ public sealed class HostileRequests(HostileWorld world, string platformKey, int 
             10 => OrderChange("cancel"),
             11 => OrderChange("ship"),
             12 => OrderChange("deliver"),
-            _ => Refund(),
+            13 => Refund(),
+            14 => CreateLive(),
+            15 => LiveChange("POST", "start"),
+            16 => LiveChange("POST", "end"),
+            17 => LiveChange("DELETE", "pin"),
+            18 => SetShowcase(),
+            19 => Pin(),
+            20 => Join(),
+            _ => LiveBuy(),
         };
     }
 
@@ -431,6 +457,124 @@ public sealed class HostileRequests(HostileWorld world, string platformKey, int 
                 () => Set(request, "lines", new JsonArray(new JsonObject { ["productId"] = W.Product, ["quantity"] = 1 }, new JsonObject { ["productId"] = W.Product, ["quantity"] = int.MaxValue })),
                 () => Set(request, "restock", Pick<JsonNode>("yes", 1, new JsonArray())),
                 () => Set(request, "lines", Pick<JsonNode>("all", 1, new JsonObject())),
+            ]);
+    }
+
+    private HostileRequest CreateLive()
+    {
+        var request = Write("POST", "/api/creators/{creatorId}/lives", W.CreatorA.Key, new JsonObject
+        {
+            ["title"] = Text(200), ["scheduledFor"] = new DateTimeOffset(2030, 1, 1, 18, 0, 0, TimeSpan.Zero).AddHours(_random.Next(0, 10_000)).ToString("O", CultureInfo.InvariantCulture),
+        }, ("creatorId", W.CreatorA.Id));
+        return Flaw(request, required: ["title"], texts: [("title", 200)], wrongKeys: [platformKey, W.CreatorB.Key, W.BrandA.Key],
+            paths: [() => Path(request, "creatorId", Pick(W.CreatorB.Id, "c_0000000000000000000000", Long(50)))],
+            rules:
+            [
+                () => Set(request, "scheduledFor", Pick<JsonNode>("tomorrow", "2030-13-40T25:00:00Z", "", "   ", 1_700_000_000, true, new JsonArray(), new JsonObject())),
+            ]);
+    }
+
+    private HostileRequest LiveChange(string method, string change)
+    {
+        // Sessions in a state the change refuses (start only from scheduled, nothing changes an ended session): a
+        // session this request could really change is never picked.
+        var targets = change == "start" ? new[] { W.LiveSession, W.EndedSession } : [W.EndedSession];
+        var request = Write(method, $"/api/lives/{{sessionId}}/{change}", W.CreatorA.Key, null, ("sessionId", Pick(targets)));
+        request.ContentTypes.Clear();
+        if (_random.Next(3) == 0)
+        {
+            request.Json = new JsonObject { ["status"] = "live", ["productId"] = W.Product };
+            request.ContentTypes.Add("application/json");
+            request.Mutations.Add("ignored body");
+        }
+        var choice = _random.Next(4);
+        if (choice == 0)
+        {
+            // Creator B's session with creator A's key, or no session at all.
+            Path(request, "sessionId", Pick(W.ScheduledSessionB, "l_0000000000000000000000", Long(24), Long(2500), Pick(PathControlTexts), Pick(ValidTexts)));
+        }
+        else if (choice == 1)
+        {
+            request.SetHeader("Authorization", "Bearer " + Pick(platformKey, W.CreatorB.Key, W.BrandA.Key));
+            request.Mutations.Add("another party's key");
+        }
+        else
+        {
+            request.Mutations.Add("session in a state that refuses " + change);
+            Noise(request);
+        }
+        return request;
+    }
+
+    private HostileRequest SetShowcase()
+    {
+        // The ended session refuses any showcase; the rules aim at the live one with a showcase it must refuse.
+        var request = Write("PUT", "/api/lives/{sessionId}/showcase", W.CreatorA.Key, new JsonObject { ["productIds"] = new JsonArray(W.Product) },
+            ("sessionId", W.EndedSession));
+        void OnTheLiveSession(JsonNode productIds)
+        {
+            request.PathValues["sessionId"] = Enc(W.LiveSession);
+            Set(request, "productIds", productIds);
+        }
+        return Flaw(request, required: ["productIds"], wrongKeys: [platformKey, W.CreatorB.Key, W.BrandA.Key],
+            paths: [() => Path(request, "sessionId", Pick(W.ScheduledSessionB, "l_0000000000000000000000", Long(24), Long(2000)))],
+            rules:
+            [
+                () => OnTheLiveSession(new JsonArray(null, W.Product)),
+                () => OnTheLiveSession(new JsonArray(W.Product, Pick(W.ArchivedProduct, "p_0000000000000000000000", Long(3000), Pick(ControlTexts)))),
+                () => OnTheLiveSession(new JsonArray(W.Product, W.Product)),
+                () => OnTheLiveSession(new JsonArray(Enumerable.Range(0, 101).Select(_ => (JsonNode)W.Product).ToArray())),
+                () => OnTheLiveSession(new JsonArray(Enumerable.Range(0, 101).Select(i => (JsonNode)("p_" + i.ToString("D22", CultureInfo.InvariantCulture))).ToArray())),
+                () => OnTheLiveSession(new JsonArray(W.Product, Pick<JsonNode>(1, true, new JsonObject(), new JsonArray()))),
+                () => OnTheLiveSession(Pick<JsonNode>(W.Product, 1, new JsonObject { ["0"] = W.Product })),
+            ]);
+    }
+
+    private HostileRequest Pin()
+    {
+        var request = Write("POST", "/api/lives/{sessionId}/pin", W.CreatorA.Key, new JsonObject { ["productId"] = W.Product }, ("sessionId", W.EndedSession));
+        return Flaw(request, required: ["productId"], texts: [("productId", 24)], wrongKeys: [platformKey, W.CreatorB.Key, W.BrandA.Key],
+            paths: [() => Path(request, "sessionId", Pick(W.ScheduledSessionB, "l_0000000000000000000000", Long(24), Long(2000)))],
+            rules:
+            [
+                () =>
+                {
+                    request.PathValues["sessionId"] = Enc(W.LiveSession);
+                    Set(request, "productId", Pick(W.ProductB, W.ArchivedProduct, "p_0000000000000000000000"));
+                    request.Mutations.Add("a product the live session does not show");
+                },
+                () => Set(request, "productId", Pick<JsonNode>(Long(3000), Pick(ValidTexts), "p_" + Long(22), 42, new JsonArray(W.Product))),
+            ]);
+    }
+
+    private HostileRequest Join()
+    {
+        // Only the ended session: a live or scheduled one counts the viewer.
+        var request = Write("POST", "/api/lives/{sessionId}/viewers", platformKey, new JsonObject { ["shopperId"] = Text(128) }, ("sessionId", W.EndedSession));
+        return Flaw(request, required: ["shopperId"], texts: [("shopperId", 128)], wrongKeys: [W.BrandA.Key, W.CreatorA.Key],
+            paths: [() => Path(request, "sessionId", Pick("l_0000000000000000000000", "l_" + Long(22), Long(24), Long(2000), W.EndedSession + "x"))]);
+    }
+
+    private HostileRequest LiveBuy()
+    {
+        // Sessions that sell nothing now; the rules aim at the live one with a product it does not show.
+        var request = Write("POST", "/api/lives/{sessionId}/buy", platformKey, new JsonObject
+        {
+            ["shopperId"] = Text(128), ["productId"] = W.Product, ["quantity"] = _random.Next(1, 4), ["paymentToken"] = "tok_" + _random.Next(),
+        }, ("sessionId", Pick(W.EndedSession, W.ScheduledSessionB)));
+        request.Headers.Add(("Idempotency-Key", "hostile-" + _random.Next()));
+        return Flaw(request, required: ["shopperId", "productId", "quantity"], texts: [("shopperId", 128), ("productId", 24), ("paymentToken", 256)], ints: ["quantity"],
+            wrongKeys: [W.BrandA.Key, W.CreatorA.Key], idempotent: true,
+            paths: [() => Path(request, "sessionId", Pick("l_0000000000000000000000", Long(24), Long(1500), W.LiveSession + "x"))],
+            rules:
+            [
+                () => Set(request, "quantity", Pick(0, -1, 10_001, int.MinValue, int.MaxValue)),
+                () =>
+                {
+                    request.PathValues["sessionId"] = Enc(W.LiveSession);
+                    Set(request, "productId", Pick(W.ProductB, W.ArchivedProduct, "p_0000000000000000000000"));
+                    request.Mutations.Add("a product the live session does not show");
+                },
             ]);
     }
 

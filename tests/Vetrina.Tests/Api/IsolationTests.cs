@@ -7,7 +7,7 @@ public abstract class IsolationTests(IApiTarget target) : IAsyncLifetime
     private readonly VetrinaClient _api = target.Api;
     private World _w = null!;
 
-    private sealed record World(Party BrandA, Party BrandB, Party CreatorA, Party CreatorB, string ProductA, string CodeA, string OrderA);
+    private sealed record World(Party BrandA, Party BrandB, Party CreatorA, Party CreatorB, string ProductA, string CodeA, string OrderA, string LiveA);
 
     public async Task InitializeAsync()
     {
@@ -18,7 +18,8 @@ public abstract class IsolationTests(IApiTarget target) : IAsyncLifetime
         var productA = await _api.CreateProductAsync(brandA, stock: 100);
         var codeA = await _api.CreateLinkAsync(creatorA, productA);
         var orderA = (await _api.BuyAsync(codeA, "isolation-shopper")).Expect(HttpStatusCode.Created).Str("orderId");
-        _w = new World(brandA, brandB, creatorA, creatorB, productA, codeA, orderA);
+        var liveA = await _api.CreateLiveAsync(creatorA);
+        _w = new World(brandA, brandB, creatorA, creatorB, productA, codeA, orderA, liveA);
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
@@ -41,6 +42,16 @@ public abstract class IsolationTests(IApiTarget target) : IAsyncLifetime
         yield return (HttpMethod.Post, $"/api/links/{w.CodeA}/clicks", new { shopperId = "s" }, [w.CreatorA.Key, w.BrandA.Key], HttpStatusCode.Forbidden);
         yield return (HttpMethod.Get, $"/api/links/{w.CodeA}/stats", null, [w.CreatorB.Key, w.BrandA.Key], HttpStatusCode.Forbidden);
         yield return (HttpMethod.Post, $"/api/links/{w.CodeA}/buy", new { shopperId = "s", quantity = 1 }, [w.CreatorA.Key, w.BrandA.Key], HttpStatusCode.Forbidden);
+        var notTheSessionsCreator = new[] { w.CreatorB.Key, w.BrandA.Key, "platform" };
+        yield return (HttpMethod.Post, $"/api/creators/{w.CreatorA.Id}/lives", new { title = "t" }, notTheSessionsCreator, HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Post, $"/api/lives/{w.LiveA}/start", null, notTheSessionsCreator, HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Post, $"/api/lives/{w.LiveA}/end", null, notTheSessionsCreator, HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Put, $"/api/lives/{w.LiveA}/showcase", new { productIds = new[] { w.ProductA } }, notTheSessionsCreator, HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Post, $"/api/lives/{w.LiveA}/pin", new { productId = w.ProductA }, notTheSessionsCreator, HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Delete, $"/api/lives/{w.LiveA}/pin", null, notTheSessionsCreator, HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Post, $"/api/lives/{w.LiveA}/viewers", new { shopperId = "s" }, [w.CreatorA.Key, w.BrandA.Key], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Get, $"/api/lives/{w.LiveA}/stats", null, [w.CreatorB.Key, w.BrandA.Key], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Post, $"/api/lives/{w.LiveA}/buy", new { shopperId = "s", productId = w.ProductA, quantity = 1 }, [w.CreatorA.Key, w.BrandA.Key], HttpStatusCode.Forbidden);
         yield return (HttpMethod.Put, $"/api/carts/iso-shopper/items/{w.ProductA}", new { quantity = 1 }, [w.CreatorA.Key, w.BrandA.Key], HttpStatusCode.Forbidden);
         yield return (HttpMethod.Get, "/api/carts/iso-shopper", null, [w.CreatorA.Key, w.BrandA.Key], HttpStatusCode.Forbidden);
         yield return (HttpMethod.Post, "/api/carts/iso-shopper/checkout", new { }, [w.CreatorA.Key, w.BrandA.Key], HttpStatusCode.Forbidden);
@@ -85,6 +96,7 @@ public abstract class IsolationTests(IApiTarget target) : IAsyncLifetime
         Assert.Equal(productBefore.GetRawText(), (await _api.ProductAsync(_w.ProductA)).GetRawText());
         Assert.Equal(earningsBefore, await _api.EarningsAsync(_w.CreatorA.Id, "EUR"));
         Assert.Equal("paid", (await _api.OrderAsync(_w.OrderA)).GetProperty("status").GetString());
+        Assert.Equal("scheduled", (await _api.GetAsync($"/api/lives/{_w.LiveA}", key: null)).Expect(HttpStatusCode.OK).Str("status"));
     }
 
     [Fact]
@@ -95,6 +107,7 @@ public abstract class IsolationTests(IApiTarget target) : IAsyncLifetime
         (await _api.GetAsync($"/api/orders/{_w.OrderA}", _w.BrandA.Key)).Expect(HttpStatusCode.OK);
         (await _api.GetAsync($"/api/creators/{_w.CreatorA.Id}/earnings", _w.CreatorA.Key)).Expect(HttpStatusCode.OK);
         (await _api.GetAsync($"/api/links/{_w.CodeA}/stats", _w.CreatorA.Key)).Expect(HttpStatusCode.OK);
+        (await _api.GetAsync($"/api/lives/{_w.LiveA}/stats", _w.CreatorA.Key)).Expect(HttpStatusCode.OK);
         var brand = (await _api.GetAsync($"/api/brands/{_w.BrandA.Id}")).Expect(HttpStatusCode.OK);
         Assert.False(brand.Body.TryGetProperty("apiKey", out _));
         Assert.DoesNotContain(_w.BrandA.Key, brand.Raw, StringComparison.Ordinal);

@@ -78,7 +78,9 @@ public sealed partial class OpenApiTests(ServerFixture fixture)
             {
                 // Every API route is rate limited and bounded in time; the document says what that answers.
                 Assert.Equal(Limits.PerCaller, metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName);
-                Assert.Equal(Limits.GrainCalls, metadata.GetMetadata<RequestTimeoutAttribute>()?.PolicyName);
+                // An event stream stays open as long as its viewer watches: the one API route without a request timeout.
+                var streams = metadata.GetOrderedMetadata<IProducesResponseTypeMetadata>().Any(p => p.ContentTypes.Contains("text/event-stream"));
+                Assert.Equal(streams ? null : Limits.GrainCalls, metadata.GetMetadata<RequestTimeoutAttribute>()?.PolicyName);
                 expected = expected.Concat(["429", "503"]);
                 Assert.Contains("Retry-After", operation.Responses["429"].Headers!.Keys);
                 Assert.Contains("Retry-After", operation.Responses["503"].Headers!.Keys);
@@ -95,7 +97,7 @@ public sealed partial class OpenApiTests(ServerFixture fixture)
             Assert.True((metadata.GetMetadata<IdempotencyKeyMetadata>() is not null) == (idempotent is not null), $"{route}: Idempotency-Key does not match the endpoint");
             Assert.True(idempotent is null || (idempotent.In == ParameterLocation.Header && idempotent.Required), $"{route}: Idempotency-Key must be a required header");
         }
-        Assert.Equal(["POST /api/carts/{shopperId}/checkout", "POST /api/links/{code}/buy"],
+        Assert.Equal(["POST /api/carts/{shopperId}/checkout", "POST /api/links/{code}/buy", "POST /api/lives/{sessionId}/buy"],
             Operations(document).Where(o => o.Operation.Parameters?.Any(p => p.Name == Input.IdempotencyHeader) == true).Select(o => o.Route).Order());
         Assert.Equal(SecuritySchemeType.Http, document.Components!.SecuritySchemes![ApiDescription.BearerScheme].Type);
         Assert.Equal("bearer", document.Components.SecuritySchemes[ApiDescription.BearerScheme].Scheme);

@@ -86,6 +86,22 @@ public sealed class VetrinaClient : IDisposable
 
     public Task<Reply> GetAsync(string path, string? key = "platform") => SendAsync(HttpMethod.Get, path, key: key);
 
+    /// <summary>Opens a server-sent event stream; the caller reads it and disposes it to disconnect.</summary>
+    public async Task<EventReader> OpenEventsAsync(string path, string? key = null, string? lastEventId = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (key is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key == "platform" ? PlatformKey : key);
+        }
+        if (lastEventId is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
+        }
+        var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        return new EventReader(request, response, await response.Content.ReadAsStreamAsync());
+    }
+
     public Task<Reply> PostAsync(string path, object? body, string? key = "platform", string? idempotencyKey = null) =>
         SendAsync(HttpMethod.Post, path, body, key, idempotencyKey);
 
@@ -119,6 +135,13 @@ public sealed class VetrinaClient : IDisposable
 
     public Task<Reply> BuyAsync(string code, string shopperId, int quantity = 1, string? idempotencyKey = null, string? paymentToken = null) =>
         PostAsync($"/api/links/{code}/buy", new { shopperId, quantity, paymentToken }, idempotencyKey: idempotencyKey ?? Guid.NewGuid().ToString("N"));
+
+    /// <summary>Schedules a live session of the creator; answers its id.</summary>
+    public async Task<string> CreateLiveAsync(Party creator, string title = "Live now") =>
+        (await PostAsync($"/api/creators/{creator.Id}/lives", new { title }, creator.Key)).Expect(HttpStatusCode.Created).Str("sessionId");
+
+    public Task<Reply> LiveBuyAsync(string sessionId, string shopperId, string productId, int quantity = 1, string? idempotencyKey = null) =>
+        PostAsync($"/api/lives/{sessionId}/buy", new { shopperId, productId, quantity }, idempotencyKey: idempotencyKey ?? Guid.NewGuid().ToString("N"));
 
     public async Task PutInCartAsync(string shopperId, string productId, int quantity) =>
         (await SendAsync(HttpMethod.Put, $"/api/carts/{shopperId}/items/{productId}", new { quantity })).Expect(HttpStatusCode.OK);
