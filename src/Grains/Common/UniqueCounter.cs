@@ -25,26 +25,29 @@ public sealed class UniqueCounter
     [NonSerialized] private double _inverseSum = double.NaN;
     [NonSerialized] private int _zeros;
 
-    public void Add(string value) => AddHash(Hash(value));
+    public bool Add(string value) => AddHash(Hash(value));
 
     /// <summary>The 64-bit hash a value is counted by, so that tallies can be sent as hashes and merged later.</summary>
     public static ulong Hash(string value) => XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(value));
 
-    public void AddHash(ulong hash)
+    /// <summary>Counts the hash; answers whether the registers changed (false: counted before, or indistinguishable).</summary>
+    public bool AddHash(ulong hash)
     {
         var index = (int)(hash >> (64 - Precision));
         var rest = (hash << Precision) | (1UL << (Precision - 1));
         var rank = (byte)(BitOperations.LeadingZeroCount(rest) + 1);
         var old = Registers[index];
-        if (rank > old)
+        if (rank <= old)
         {
-            Registers[index] = rank;
-            if (!double.IsNaN(_inverseSum))
-            {
-                _inverseSum += InversePowers[rank] - InversePowers[old];
-                _zeros -= old == 0 ? 1 : 0;
-            }
+            return false;
         }
+        Registers[index] = rank;
+        if (!double.IsNaN(_inverseSum))
+        {
+            _inverseSum += InversePowers[rank] - InversePowers[old];
+            _zeros -= old == 0 ? 1 : 0;
+        }
+        return true;
     }
 
     public long Estimate()

@@ -36,7 +36,8 @@ public sealed class LiveSessionState
     [Id(3)] public DateTimeOffset? EndedAt { get; set; }
     [Id(4)] public List<string> Showcase { get; set; } = [];
     [Id(5)] public string? PinnedProductId { get; set; }
-    [Id(6)] public HashSet<ulong> ViewerHashes { get; set; } = [];
+    /// <summary>Unique viewers, as a HyperLogLog of their shopper ids: fixed size however many watch.</summary>
+    [Id(6)] public UniqueCounter Viewers { get; set; } = new();
     [Id(7)] public int PeakViewers { get; set; }
     [Id(8)] public long Orders { get; set; }
     [Id(9)] public long Units { get; set; }
@@ -61,8 +62,9 @@ public sealed class LiveSessionGrain(
     IOptions<GroupCommitOptions> groupCommit,
     DeepCopier copier) : Grain, ILiveSessionGrain
 {
-    private const int MaxHistory = 10_000;
+    private const int MaxHistory = 4_000;
     private readonly Dictionary<ulong, DateTimeOffset> _present = [];
+
     private readonly string _epoch = Identifiers.RandomBase62(8);
     private readonly Queue<LiveEvent> _history = new();
     private readonly Dictionary<ILiveEventObserver, long> _feeds = [];
@@ -181,11 +183,11 @@ public sealed class LiveSessionGrain(
             return Task.FromResult<Outcome<LiveViewers>>(ended);
         }
         var hash = UniqueCounter.Hash(shopperId);
-        _present[hash] = clock.UtcNow;
-        if (S.ViewerHashes.Add(hash))
+        if (S.Viewers.AddHash(hash))
         {
             Commit.ChangedLazily();
         }
+        _present[hash] = clock.UtcNow;
         var viewers = CurrentViewers();
         if (viewers > S.PeakViewers)
         {
@@ -212,7 +214,7 @@ public sealed class LiveSessionGrain(
     private LiveStats Stats()
     {
         var byProduct = S.ByProduct.Values.Where(p => p.Units != 0 || p.GmvMinor != 0).OrderByDescending(p => p.GmvMinor).ThenBy(p => p.ProductId, StringComparer.Ordinal).ToArray();
-        return new LiveStats(S.Status == LiveStatus.Ended ? 0 : CurrentViewers(), S.PeakViewers, S.ViewerHashes.Count, S.Orders, S.Units, S.GmvMinor, S.CommissionMinor, byProduct);
+        return new LiveStats(S.Status == LiveStatus.Ended ? 0 : CurrentViewers(), S.PeakViewers, S.Viewers.Estimate(), S.Orders, S.Units, S.GmvMinor, S.CommissionMinor, byProduct);
     }
 
     public Task<LiveTerms?> GetTermsAsync() =>
