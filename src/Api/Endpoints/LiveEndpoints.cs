@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Json;
@@ -208,7 +209,7 @@ public static class LiveEndpoints
         var aborted = context.RequestAborted;
         await response.WriteAsync(": connected\n\n", aborted);
         await response.Body.FlushAsync(aborted);
-        await using var events = hub.StreamAsync(sessionId, lastEventId, withStats, aborted).GetAsyncEnumerator(aborted);
+        var events = hub.StreamAsync(sessionId, lastEventId, withStats, aborted).GetAsyncEnumerator(aborted);
         var next = events.MoveNextAsync().AsTask();
         var keepAlive = Task.Delay(KeepAliveEvery, aborted);
         try
@@ -227,7 +228,7 @@ public static class LiveEndpoints
                     return;
                 }
                 var e = events.Current;
-                var data = JsonSerializer.Serialize(e.Data, e.Data.GetType(), json.Value.SerializerOptions);
+                var data = Serialized.GetValue(e, ev => JsonSerializer.Serialize(ev.Data, ev.Data.GetType(), json.Value.SerializerOptions));
                 await response.WriteAsync($"id: {e.Id}\nevent: {e.Kind}\ndata: {data}\n\n", aborted);
                 await response.Body.FlushAsync(aborted);
                 next = events.MoveNextAsync().AsTask();
@@ -237,7 +238,24 @@ public static class LiveEndpoints
         {
             // The viewer went away.
         }
+        finally
+        {
+            // The stream's step under way must end before the stream is disposed (its cleanup releases the silo's
+            // slot and the feed); it observes the same cancellation, so it ends at once.
+            try
+            {
+                await next;
+            }
+            catch (Exception)
+            {
+                // Whatever that step ended with, the stream is over; the cleanup below must run.
+            }
+            await events.DisposeAsync();
+        }
     }
+
+    /// <summary>Each event's JSON, made once however many streams of this silo send it.</summary>
+    private static readonly ConditionalWeakTable<LiveEvent, string> Serialized = [];
 
     private static readonly TimeSpan KeepAliveEvery = TimeSpan.FromSeconds(15);
 

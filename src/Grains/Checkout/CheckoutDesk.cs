@@ -253,35 +253,24 @@ public sealed class CheckoutDesk(
     {
         var reservationId = $"{_deskId}/{Interlocked.Increment(ref _windows)}";
         // Keys decided before (a replay after its window) answer their first outcome: no stock, no charge. The lookup
-        // runs beside the reservations, not before them (one round trip less per window); a replay's reservation is
-        // released when the window settles, since it sells nothing.
+        // runs beside the live sessions' admission, and before the reservations: a replay must not hold units that
+        // a new buy of the same window would then be refused for.
         var lookup = journal.FindCheckoutsAsync(window.Select(p => p.CheckoutId).ToArray());
-        IReadOnlyCollection<string> products;
         try
         {
             await AdmitLiveAsync(window);
-            products = await ReserveAsync(window.Where(p => p.Refusal is null).ToList(), reservationId);
         }
         catch
         {
             _ = lookup.ContinueWith(failed => failed.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             throw;
         }
-        IReadOnlyDictionary<string, CheckoutRecord> known;
-        try
-        {
-            known = await lookup;
-        }
-        catch
-        {
-            // The window fails (503, retry with the key): what it reserved is released now, not when it goes stale.
-            await Task.WhenAll(products.Select(p => Product(p).SettleAsync(reservationId, 0, 0)));
-            throw;
-        }
+        var known = await lookup;
         foreach (var pending in window)
         {
             pending.Known = known.GetValueOrDefault(pending.CheckoutId);
         }
+        var products = await ReserveAsync(window.Where(p => p.Known is null && p.Refusal is null).ToList(), reservationId);
         var accepted = window.Where(p => p.Known is null && p.Refusal is null).ToArray();
         if (accepted.Length > 0)
         {

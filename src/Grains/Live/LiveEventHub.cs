@@ -49,12 +49,17 @@ public sealed partial class LiveEventHub(IGrainFactory grains, IOptions<LiveOpti
         }
         try
         {
-            await feed.SubscribedAsync();
+            await feed.SubscribedAsync().WaitAsync(cancellationToken);
             var session = grains.GetGrain<ILiveSessionGrain>(sessionId);
             // Registered before the catch-up is read, so nothing falls between the two; what both hold is sent once.
+            // A stream that resumes up to date starts from its own id: the next event is no gap.
             string? epoch = null;
             long sent = -1;
-            foreach (var e in await session.EventsSinceAsync(lastEventId))
+            if (LiveEvent.TryParseId(lastEventId, out var lastEpoch, out var lastSequence))
+            {
+                (epoch, sent) = (lastEpoch, lastSequence);
+            }
+            foreach (var e in await session.EventsSinceAsync(lastEventId).WaitAsync(cancellationToken))
             {
                 (epoch, sent) = (e.Epoch, e.Sequence);
                 if (withStats || e.Kind != LiveEventKinds.Stats)
@@ -72,7 +77,7 @@ public sealed partial class LiveEventHub(IGrainFactory grains, IOptions<LiveOpti
                 {
                     // A gap (a lost push, or the session grain started again elsewhere): what the grain has after
                     // the last event sent, or a snapshot of the session when it cannot say.
-                    foreach (var missed in await session.EventsSinceAsync(epoch is null ? null : $"{epoch}-{sent}"))
+                    foreach (var missed in await session.EventsSinceAsync(epoch is null ? null : $"{epoch}-{sent}").WaitAsync(cancellationToken))
                     {
                         if (missed.Epoch == epoch && missed.Sequence <= sent)
                         {
@@ -145,7 +150,8 @@ public sealed partial class LiveEventHub(IGrainFactory grains, IOptions<LiveOpti
         private readonly IGrainFactory _grains;
         private readonly ILiveSessionGrain _session;
         private readonly CancellationTokenSource _closed = new();
-        private readonly Lazy<Task> _subscribed;
+        private readonly Lock _lock = new();
+        private Task? _subscribed;
         private ILiveEventObserver? _reference;
 
         public Feed(LiveEventHub hub, IGrainFactory grains, string sessionId)
@@ -153,12 +159,22 @@ public sealed partial class LiveEventHub(IGrainFactory grains, IOptions<LiveOpti
             _hub = hub;
             _grains = grains;
             _session = grains.GetGrain<ILiveSessionGrain>(sessionId);
-            _subscribed = new Lazy<Task>(StartAsync);
         }
 
         public List<ChannelWriter<LiveEvent>> Streams { get; } = [];
 
-        public Task SubscribedAsync() => _subscribed.Value;
+        /// <summary>Subscribes once; a subscription that failed is tried again by the next stream that asks.</summary>
+        public Task SubscribedAsync()
+        {
+            lock (_lock)
+            {
+                if (_subscribed is null || _subscribed.IsFaulted || _subscribed.IsCanceled)
+                {
+                    _subscribed = StartAsync();
+                }
+                return _subscribed;
+            }
+        }
 
         public Task OnEventsAsync(LiveEvent[] events)
         {
@@ -168,7 +184,7 @@ public sealed partial class LiveEventHub(IGrainFactory grains, IOptions<LiveOpti
 
         private async Task StartAsync()
         {
-            _reference = _grains.CreateObjectReference<ILiveEventObserver>(this);
+            _reference ??= _grains.CreateObjectReference<ILiveEventObserver>(this);
             await _session.SubscribeAsync(_reference);
             _ = RenewAsync();
         }

@@ -37,7 +37,7 @@ public sealed class LiveSessionState
     [Id(4)] public List<string> Showcase { get; set; } = [];
     [Id(5)] public string? PinnedProductId { get; set; }
     /// <summary>Unique viewers, as a HyperLogLog of their shopper ids: fixed size however many watch.</summary>
-    [Id(6)] public UniqueCounter Viewers { get; set; } = new();
+    [Id(15)] public UniqueCounter Viewers { get; set; } = new();
     [Id(7)] public int PeakViewers { get; set; }
     [Id(8)] public long Orders { get; set; }
     [Id(9)] public long Units { get; set; }
@@ -70,16 +70,24 @@ public sealed class LiveSessionGrain(
     private readonly Dictionary<ILiveEventObserver, long> _feeds = [];
     private long _sequence;
     private int _viewersSent;
+    private DateTimeOffset _prunedAt;
+    private LiveTerms? _publishedTerms;
     private bool _statsChanged;
     private LiveSessionState? _live;
     private GroupCommit? _commit;
 
     private LiveSessionState S => _live ??= state.State;
     private string SessionId => this.GetPrimaryKeyString();
-    private GroupCommit Commit => _commit ??= state.GroupCommit(this, groupCommit.Value, copier, S, () => () => { });
+    // Checkout sees the session as it is durable: a start or an end whose write fails never sold or refused anything.
+    private GroupCommit Commit => _commit ??= state.GroupCommit(this, groupCommit.Value, copier, S, () =>
+    {
+        var terms = Terms();
+        return () => _publishedTerms = terms;
+    });
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _publishedTerms = Terms();
         this.RegisterGrainTimer(SendCoalescedAsync, new GrainTimerCreationOptions(options.Value.EventInterval, options.Value.EventInterval) { Interleave = true });
         return Task.CompletedTask;
     }
@@ -217,10 +225,10 @@ public sealed class LiveSessionGrain(
         return new LiveStats(S.Status == LiveStatus.Ended ? 0 : CurrentViewers(), S.PeakViewers, S.Viewers.Estimate(), S.Orders, S.Units, S.GmvMinor, S.CommissionMinor, byProduct);
     }
 
-    public Task<LiveTerms?> GetTermsAsync() =>
-        Task.FromResult(S.Definition is null
-            ? Unknown<LiveTerms>()
-            : new LiveTerms(SessionId, S.Definition.CreatorId, S.Definition.CreatorShopperId, S.Status, S.Showcase.ToArray()));
+    public Task<LiveTerms?> GetTermsAsync() => Task.FromResult(_publishedTerms ?? Unknown<LiveTerms>());
+
+    private LiveTerms? Terms() =>
+        S.Definition is null ? null : new LiveTerms(SessionId, S.Definition.CreatorId, S.Definition.CreatorShopperId, S.Status, S.Showcase.ToArray());
 
     public Task ApplyAsync(LiveSaleEntry entry) =>
         S.Applied.EffectAsync(entry.OperationId, () => Add(entry), Commit, GrainFactory, this.AsReference<IEffectTarget>(), clock.UtcNow);
@@ -337,12 +345,15 @@ public sealed class LiveSessionGrain(
         {
             return failure;
         }
-        await Commit.DurableAsync();
+        // The session as this change left it, taken in the change's own turn: a change interleaving during the write
+        // sends its own events.
         var view = View();
+        var pin = string.Equals(pinned, S.PinnedProductId, StringComparison.Ordinal) ? null : new LivePin(S.PinnedProductId);
+        await Commit.DurableAsync();
         Send(new LiveEvent(_epoch, ++_sequence, LiveEventKinds.Session, clock.UtcNow, Session: view));
-        if (!string.Equals(pinned, S.PinnedProductId, StringComparison.Ordinal))
+        if (pin is not null)
         {
-            Send(new LiveEvent(_epoch, ++_sequence, LiveEventKinds.Pin, clock.UtcNow, Pin: new LivePin(S.PinnedProductId)));
+            Send(new LiveEvent(_epoch, ++_sequence, LiveEventKinds.Pin, clock.UtcNow, Pin: pin));
         }
         return Outcome<LiveSessionView>.Ok(view);
     }
@@ -359,14 +370,20 @@ public sealed class LiveSessionGrain(
 
     private Failure? Ended() => S.Status == LiveStatus.Ended ? Failure.Conflict($"Live session '{SessionId}' has ended.") : null;
 
+    /// <summary>Viewers present now; the absent are dropped at most once per event interval, not on every join.</summary>
     private int CurrentViewers()
     {
-        var since = clock.UtcNow - options.Value.ViewerPresence;
-        foreach (var (hash, seen) in _present)
+        var now = clock.UtcNow;
+        if (now - _prunedAt >= options.Value.EventInterval)
         {
-            if (seen < since)
+            _prunedAt = now;
+            var since = now - options.Value.ViewerPresence;
+            foreach (var (hash, seen) in _present)
             {
-                _present.Remove(hash);
+                if (seen < since)
+                {
+                    _present.Remove(hash);
+                }
             }
         }
         return _present.Count;

@@ -69,6 +69,40 @@ public abstract class IdempotencyTests(IApiTarget target)
         Assert.Equal(3, (await _api.ProductAsync(product)).GetProperty("available").GetInt32());
     }
 
+    [Fact]
+    public async Task Replays_of_an_answered_key_never_take_the_last_unit_from_a_new_buyer()
+    {
+        var brand = await _api.CreateBrandAsync();
+        var creator = await _api.CreateCreatorAsync();
+        var run = Guid.NewGuid().ToString("N")[..8];
+        // Per product: one buyer takes the first of two units, then retries that key many times at the very moment
+        // another shopper buys the last unit. The retries answer the first order; the new buyer always gets the unit.
+        var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(async p =>
+        {
+            var code = await _api.CreateLinkAsync(creator, await _api.CreateProductAsync(brand, stock: 2));
+            var first = (await _api.BuyAsync(code, $"first-{run}-{p}", 1, $"first-key-{p}")).Expect(HttpStatusCode.Created);
+            using var start = new SemaphoreSlim(0);
+            var replays = Enumerable.Range(0, 8).Select(async _ =>
+            {
+                await start.WaitAsync();
+                return await _api.BuyAsync(code, $"first-{run}-{p}", 1, $"first-key-{p}");
+            }).ToArray();
+            var fresh = Task.Run(async () =>
+            {
+                await start.WaitAsync();
+                return await _api.BuyAsync(code, $"second-{run}-{p}", 1, $"second-key-{p}");
+            });
+            start.Release(replays.Length + 1);
+            return (First: first.Str("orderId"), Replays: await Task.WhenAll(replays), Fresh: await fresh);
+        }));
+
+        Assert.All(results, r =>
+        {
+            Assert.All(r.Replays, replay => Assert.Equal(r.First, replay.Expect(HttpStatusCode.Created).Str("orderId")));
+            r.Fresh.Expect(HttpStatusCode.Created);
+        });
+    }
+
     [Collection(SharedServer.Name)]
     public sealed class OnOneSilo(ServerFixture fixture) : IdempotencyTests(fixture);
 

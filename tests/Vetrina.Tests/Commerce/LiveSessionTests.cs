@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Vetrina.Tests.Commerce;
@@ -214,7 +215,10 @@ public abstract class LiveSessionTests(IApiTarget target)
     public sealed class OnCluster(ClusterFixture fixture) : LiveSessionTests(fixture);
 }
 
-/// <summary>Viewer presence moves with business time; its own server, so that no other test sees the clock jump.</summary>
+/// <summary>
+/// Viewer presence moves with business time, and the silo's count of open streams is read: its own server, so that
+/// no other test sees the clock jump or opens streams.
+/// </summary>
 public sealed class LiveViewerTests : IAsyncLifetime
 {
     private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
@@ -223,6 +227,47 @@ public sealed class LiveViewerTests : IAsyncLifetime
     public async Task InitializeAsync() => _server = await VetrinaServer.StartAsync("memory", clock: _clock);
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task Streams_that_disconnect_at_any_point_leave_nothing_open_on_the_silo()
+    {
+        var api = _server.Api;
+        var hub = _server.Services.GetRequiredService<Vetrina.Grains.Live.LiveEventHub>();
+        var creator = await api.CreateCreatorAsync();
+        var session = await api.CreateLiveAsync(creator);
+        (await api.PostAsync($"/api/lives/{session}/start", null, creator.Key)).Expect(HttpStatusCode.OK);
+
+        // Viewers that leave at once, after the opening event, and while events are being sent.
+        var viewers = await Task.WhenAll(Enumerable.Range(0, 60).Select(async i =>
+        {
+            var stream = await api.OpenEventsAsync($"/api/lives/{session}/events");
+            if (i % 3 == 1)
+            {
+                await stream.UntilAsync(e => e.Kind == "session");
+            }
+            if (i % 3 != 2)
+            {
+                stream.Dispose();
+                return null;
+            }
+            return stream;
+        }));
+        await Eventually.HoldsAsync(() => Task.FromResult(hub.OpenStreams), n => n == 20, because: "the streams still open are the 20 kept");
+        var pins = Task.Run(async () =>
+        {
+            for (var k = 0; k < 3; k++)
+            {
+                (await api.SendAsync(HttpMethod.Delete, $"/api/lives/{session}/pin", key: creator.Key)).Expect(HttpStatusCode.OK);
+            }
+        });
+        foreach (var stream in viewers.OfType<EventReader>())
+        {
+            stream.Dispose();
+        }
+        await pins;
+
+        await Eventually.HoldsAsync(() => Task.FromResult(hub.OpenStreams), n => n == 0, because: "every stream that disconnected was released");
+    }
 
     [Fact]
     public async Task A_viewer_counts_once_and_stays_present_while_it_joins_again_within_the_presence_window()

@@ -8,6 +8,8 @@ public sealed class PostgresClickJournal(NpgsqlDataSource database) : IClickJour
 {
     public async Task RecordAsync(IReadOnlyList<ShopperClick> clicks, CancellationToken cancellationToken = default)
     {
+        // Rows in key order: two silos' batches that touch the same rows lock them in the same order, never a deadlock.
+        clicks = [.. clicks.OrderBy(c => c.ShopperId, StringComparer.Ordinal).ThenBy(c => c.Click.ProductId, StringComparer.Ordinal)];
         await using var command = database.CreateCommand("""
             INSERT INTO vetrina_shopper_clicks (shopper_id, product_id, code, creator_id, creator_shopper_id, clicked_at, attributed_until)
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[])
