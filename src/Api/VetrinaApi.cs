@@ -56,6 +56,7 @@ public static class VetrinaApi
         app.MapCreatorEndpoints();
         app.MapLinkEndpoints();
         app.MapLiveEndpoints();
+        app.MapDealEndpoints();
         app.MapCartEndpoints();
         app.MapOrderEndpoints();
         app.MapClusterEndpoints();

@@ -13,6 +13,7 @@ public static class Access
     public const string PlatformOrAnyBrand = "platform-or-any-brand";
     public const string PlatformOrAnyCreator = "platform-or-any-creator";
     public const string AnyCreator = "any-creator";
+    public const string AnyBrandOrCreator = "any-brand-or-creator";
     public const string BrandOwner = "brand-owner";
     public const string PlatformOrBrandOwner = "platform-or-brand-owner";
     public const string CreatorOwner = "creator-owner";
@@ -30,6 +31,7 @@ public static class Access
             .AddPolicy(PlatformOrAnyBrand, p => p.RequireRole(Callers.Platform, Callers.Brand))
             .AddPolicy(PlatformOrAnyCreator, p => p.RequireRole(Callers.Platform, Callers.Creator))
             .AddPolicy(AnyCreator, p => p.RequireRole(Callers.Creator))
+            .AddPolicy(AnyBrandOrCreator, p => p.RequireRole(Callers.Brand, Callers.Creator))
             .AddPolicy(BrandOwner, p => p.AddRequirements(new RouteOwnerRequirement("brandId", Callers.Brand, PlatformAllowed: false)))
             .AddPolicy(PlatformOrBrandOwner, p => p.AddRequirements(new RouteOwnerRequirement("brandId", Callers.Brand, PlatformAllowed: true)))
             .AddPolicy(CreatorOwner, p => p.AddRequirements(new RouteOwnerRequirement("creatorId", Callers.Creator, PlatformAllowed: false)))

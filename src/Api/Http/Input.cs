@@ -42,6 +42,8 @@ public static class Input
 
     public static bool IsLiveSessionId(string? id) => Identifiers.IsWellFormed(id, IdPrefixes.LiveSession);
 
+    public static bool IsFlashDealId(string? id) => Identifiers.IsWellFormed(id, IdPrefixes.FlashDeal);
+
     public static bool IsLinkCode(string? code) => Identifiers.IsWellFormed(code, "", IdPrefixes.LinkCodeLength);
 
     /// <summary>The Idempotency-Key header: exactly one, 1–128 visible ASCII characters.</summary>

@@ -61,7 +61,8 @@ public sealed record ProductQuote(
     [property: Id(3)] string Currency,
     [property: Id(4)] int CommissionBps,
     [property: Id(5)] BrandTerms Terms,
-    [property: Id(6)] ProductStatus Status);
+    [property: Id(6)] ProductStatus Status,
+    [property: Id(7)] IReadOnlyList<Deals.DealRef>? Deals = null);
 
 /// <summary>One checkout's ask of a product; a cart's checkout names the price its cart showed.</summary>
 [GenerateSerializer, Immutable, Alias("vetrina.stock-request")]
@@ -94,6 +95,14 @@ public interface IProductGrain : IEffectTarget
 
     [Alias("adjust-stock")]
     Task<Outcome<ProductView>> AdjustStockAsync(string actingBrandId, int delta);
+
+    /// <summary>Takes a flash deal's units from the available stock into the deal's own row (idempotent by deal id).</summary>
+    [Alias("carve-deal")]
+    Task<Outcome<ProductView>> CarveDealAsync(string actingBrandId, Deals.DealRef deal, int units, int perBuyerLimit);
+
+    /// <summary>A deal ended: its unsold units are back in the product's row (<paramref name="counts"/>, as the journal left it).</summary>
+    [Alias("deal-ended")]
+    Task DealEndedAsync(string dealId, int returned, Journal.StockCounts counts);
 
     /// <summary>
     /// Sets stock aside for the checkouts of one commit window of one desk, in one turn and without a write: the

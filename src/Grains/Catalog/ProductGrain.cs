@@ -1,3 +1,4 @@
+using Vetrina.Grains.Deals;
 using Orleans.Serialization;
 using Microsoft.Extensions.Options;
 using Vetrina.Grains.Checkout;
@@ -147,6 +148,43 @@ public sealed class ProductGrain(
         return Outcome<ProductView>.Ok(View()!);
     }
 
+    public async Task<Outcome<ProductView>> CarveDealAsync(string actingBrandId, DealRef deal, int units, int perBuyerLimit)
+    {
+        if (OwnershipFailure(actingBrandId) is { } failure)
+        {
+            return failure;
+        }
+        if (S.Status != ProductStatus.Active)
+        {
+            return Failure.Conflict($"Product '{ProductId}' is archived and cannot be sold in a deal.");
+        }
+        if (S.Deals.All(d => d.DealId != deal.DealId))
+        {
+            if (units > Available)
+            {
+                return Failure.Conflict($"Only {Available} units are available for the deal; {units} requested.");
+            }
+            // Units reserved for windows in flight stay on sale: the journal keeps them above what it carves.
+            if (await journal.CarveDealAsync(deal.DealId, ProductId, units, perBuyerLimit, keepFree: _reserved + _unknown) is not { } counts)
+            {
+                return Failure.Conflict($"Only {Available} units are available for the deal; {units} requested.");
+            }
+            Changed(counts.Version, soldDelta: 0, stockedDelta: -units);
+            S.Deals.Add(deal);
+            await Commit.DurableAsync();
+        }
+        return Outcome<ProductView>.Ok(View()!);
+    }
+
+    public async Task DealEndedAsync(string dealId, int returned, StockCounts counts)
+    {
+        Changed(counts.Version, soldDelta: 0, stockedDelta: returned);
+        if (S.Deals.RemoveAll(d => d.DealId == dealId) > 0)
+        {
+            await Commit.DurableAsync();
+        }
+    }
+
     public Task<StockReservation> ReserveAsync(string reservationId, IReadOnlyList<StockRequest> requests)
     {
         var refusals = new Failure?[requests.Count];
@@ -272,10 +310,10 @@ public sealed class ProductGrain(
     }
 
     private static ProductState Terms(ProductState s) =>
-        new() { Definition = s.Definition, Title = s.Title, PriceMinor = s.PriceMinor, CommissionBps = s.CommissionBps, Status = s.Status };
+        new() { Definition = s.Definition, Title = s.Title, PriceMinor = s.PriceMinor, CommissionBps = s.CommissionBps, Status = s.Status, Deals = [.. s.Deals] };
 
     private ProductQuote Quote() =>
-        new(ProductId, _published.Definition!.BrandId, _published.PriceMinor, _published.Definition.Currency, _published.CommissionBps, _published.Definition.Terms, _published.Status);
+        new(ProductId, _published.Definition!.BrandId, _published.PriceMinor, _published.Definition.Currency, _published.CommissionBps, _published.Definition.Terms, _published.Status, _published.Deals);
 
     private ProductView? View() =>
         _published.Definition is not { } definition

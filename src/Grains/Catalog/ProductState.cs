@@ -9,4 +9,7 @@ public sealed class ProductState
     [Id(2)] public long PriceMinor { get; set; }
     [Id(3)] public int CommissionBps { get; set; }
     [Id(4)] public ProductStatus Status { get; set; }
+
+    /// <summary>Flash deals open on the product (created and not yet ended), for live buys to find.</summary>
+    [Id(5)] public List<Deals.DealRef> Deals { get; set; } = [];
 }

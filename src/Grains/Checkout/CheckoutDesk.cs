@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Vetrina.Grains.Carts;
 using Vetrina.Grains.Catalog;
 using Vetrina.Grains.Common;
+using Vetrina.Grains.Deals;
 using Vetrina.Grains.Journal;
 using Vetrina.Grains.Links;
 using Vetrina.Grains.Live;
@@ -270,6 +271,7 @@ public sealed class CheckoutDesk(
         {
             pending.Known = known.GetValueOrDefault(pending.CheckoutId);
         }
+        var deals = await ReserveDealsAsync(window.Where(p => p.Known is null && p.Refusal is null).ToList(), reservationId);
         var products = await ReserveAsync(window.Where(p => p.Known is null && p.Refusal is null).ToList(), reservationId);
         var accepted = window.Where(p => p.Known is null && p.Refusal is null).ToArray();
         if (accepted.Length > 0)
@@ -280,7 +282,7 @@ public sealed class CheckoutDesk(
             VetrinaMetrics.ChargesRecorded();
         }
         await Task.WhenAll(accepted.Select(ChargeAsync));
-        return new Prepared(reservationId, products, window.Where(p => p.Known is null).Select(p => p.Record).OfType<CheckoutRecord>().ToList());
+        return new Prepared(reservationId, products, deals, window.Where(p => p.Known is null).Select(p => p.Record).OfType<CheckoutRecord>().ToList());
     }
 
     /// <summary>
@@ -290,7 +292,7 @@ public sealed class CheckoutDesk(
     /// </summary>
     private async Task FinishWindowAsync(List<Pending> window, Prepared prepared)
     {
-        var (reservationId, products, records) = prepared;
+        var (reservationId, products, deals, records) = prepared;
         var segments = await CommitAsync(records);
         var firstRecords = new Dictionary<string, CheckoutRecord>(StringComparer.Ordinal);
         var fresh = new HashSet<string>(StringComparer.Ordinal);
@@ -309,7 +311,7 @@ public sealed class CheckoutDesk(
                 }
             }
         }
-        await Task.WhenAll(SettleAsync(reservationId, products, segments, fresh)
+        await Task.WhenAll(SettleAsync(reservationId, products, segments, fresh).Concat(SettleDealsAsync(reservationId, deals, segments, fresh))
             .Concat(window.Where(p => p.Record is not null && !fresh.Contains(p.CheckoutId)).Select(p => SettleReplayedChargeAsync(p, firstRecords))));
         foreach (var pending in window)
         {
@@ -427,6 +429,92 @@ public sealed class CheckoutDesk(
         }
     }
 
+    /// <summary>
+    /// One call per flash deal for the whole window: a live buy of a product with a deal for its session (or for every
+    /// session) that is active is sold from the deal's units at the deal's price, within its per-buyer limit; a deal
+    /// not active leaves the buy to the product at its own price. Answers the deals that granted units.
+    /// </summary>
+    private async Task<IReadOnlyCollection<string>> ReserveDealsAsync(List<Pending> window, string reservationId)
+    {
+        var live = window.Where(p => p.Live is not null).ToList();
+        if (live.Count == 0)
+        {
+            return [];
+        }
+        var quotes = new Dictionary<string, ProductQuote?>(StringComparer.Ordinal);
+        foreach (var (productId, quote) in await Task.WhenAll(live.SelectMany(p => p.Items).Select(i => i.ProductId).Distinct(StringComparer.Ordinal)
+            .Select(async productId => (productId, await Product(productId).QuoteAsync()))))
+        {
+            quotes[productId] = quote;
+        }
+        var byDeal = new Dictionary<string, List<(Pending Pending, int Item)>>(StringComparer.Ordinal);
+        foreach (var pending in live)
+        {
+            for (var i = 0; i < pending.Items.Count; i++)
+            {
+                var deals = quotes[pending.Items[i].ProductId]?.Deals ?? [];
+                var deal = deals.FirstOrDefault(d => d.SessionId == pending.Live!.SessionId) ?? deals.FirstOrDefault(d => d.SessionId is null);
+                if (deal is null)
+                {
+                    continue;
+                }
+                if (!byDeal.TryGetValue(deal.DealId, out var asks))
+                {
+                    byDeal[deal.DealId] = asks = [];
+                }
+                asks.Add((pending, i));
+            }
+        }
+        var granting = new List<string>();
+        await Task.WhenAll(byDeal.Select(async deal =>
+        {
+            var asks = deal.Value;
+            DealReservation reservation;
+            try
+            {
+                reservation = await grains.GetGrain<IFlashDealGrain>(deal.Key).ReserveAsync(reservationId,
+                    asks.Select(a => new DealRequest(a.Pending.CheckoutId, a.Pending.ShopperId, a.Pending.Items[a.Item].Quantity)).ToArray());
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                logger.CheckoutStepDeferred(exception, "reserve deal", asks.Count);
+                foreach (var (pending, _) in asks)
+                {
+                    pending.Refusal ??= new Failure(FailureKind.Unavailable, "Checkout unavailable", "A flash deal could not be reached; retry with the same Idempotency-Key.");
+                }
+                return;
+            }
+            lock (granting)
+            {
+                if (reservation.Answers.Contains(DealAnswer.Granted))
+                {
+                    granting.Add(deal.Key);
+                }
+            }
+            for (var j = 0; j < asks.Count; j++)
+            {
+                var (pending, item) = asks[j];
+                var refusal = reservation.Answers[j] switch
+                {
+                    DealAnswer.LimitReached => Failure.Conflict($"deal-limit: deal '{deal.Key}' sells at most its per-buyer limit to one shopper."),
+                    DealAnswer.NoUnits => Failure.Conflict($"Deal '{deal.Key}' has no units left."),
+                    _ => null,
+                };
+                if (reservation.Answers[j] == DealAnswer.Granted)
+                {
+                    pending.DealIds[item] = deal.Key;
+                    pending.Quotes[item] = quotes[pending.Items[item].ProductId]! with { UnitPriceMinor = reservation.PriceMinor };
+                }
+                else if (refusal is not null && pending.Refusal is null)
+                {
+                    pending.Refusal = refusal;
+                    pending.Record = new CheckoutRecord(pending.CheckoutId, [], refusal);
+                }
+            }
+        }));
+        return granting;
+    }
+
     /// <summary>One call per product for the whole window; a checkout is refused if any of its products refuses it.</summary>
     private async Task<IReadOnlyCollection<string>> ReserveAsync(List<Pending> window, string reservationId)
     {
@@ -435,6 +523,11 @@ public sealed class CheckoutDesk(
         {
             for (var i = 0; i < pending.Items.Count; i++)
             {
+                if (pending.DealIds[i] is not null)
+                {
+                    // Sold from a flash deal's units: not the product's.
+                    continue;
+                }
                 var productId = pending.Items[i].ProductId;
                 if (!byProduct.TryGetValue(productId, out var asks))
                 {
@@ -527,6 +620,10 @@ public sealed class CheckoutDesk(
         {
             logger.WindowOversold(records.Count, exhausted.ProductId ?? "(not named)");
         }
+        catch (DealLimitExceededException exceeded)
+        {
+            logger.WindowOversold(records.Count, exceeded.DealId ?? "(a deal's per-buyer limit)");
+        }
         var segments = new List<(JournalPosition, JournalCommit, IReadOnlyList<CheckoutRecord>)>();
         foreach (var record in records)
         {
@@ -534,10 +631,12 @@ public sealed class CheckoutDesk(
             {
                 segments.Add(await CommitOnceAsync([record]));
             }
-            catch (StockExhaustedException exhausted)
+            catch (Exception refusedByJournal) when (refusedByJournal is StockExhaustedException or DealLimitExceededException)
             {
-                var products = exhausted.ProductId is { } productId ? $"Product '{productId}' has" : "The products of this checkout have";
-                var refused = new CheckoutRecord(record.CheckoutId, [], Failure.NotEnoughStock($"{products} not enough units left."));
+                var refusal = refusedByJournal is StockExhaustedException exhausted
+                    ? Failure.NotEnoughStock($"{(exhausted.ProductId is { } productId ? $"Product '{productId}' has" : "The products of this checkout have")} not enough units left.")
+                    : Failure.Conflict("deal-limit: a flash deal sells at most its per-buyer limit to one shopper.");
+                var refused = new CheckoutRecord(record.CheckoutId, [], refusal);
                 var segment = await CommitOnceAsync([refused]);
                 segments.Add(segment);
                 var commit = segment.Commit;
@@ -581,7 +680,7 @@ public sealed class CheckoutDesk(
         var settlements = new List<(string ProductId, int Units, long Version)>();
         foreach (var (_, commit, written) in segments)
         {
-            foreach (var product in written.Where(r => fresh.Contains(r.CheckoutId)).SelectMany(r => r.UnitsSold()).GroupBy(u => u.ProductId, StringComparer.Ordinal))
+            foreach (var product in written.Where(r => fresh.Contains(r.CheckoutId)).SelectMany(r => r.UnitsSold()).Where(u => products.Contains(u.ProductId)).GroupBy(u => u.ProductId, StringComparer.Ordinal))
             {
                 settlements.Add((product.Key, product.Sum(u => u.Units), commit.Stock[product.Key].Version));
             }
@@ -600,6 +699,34 @@ public sealed class CheckoutDesk(
             }
         });
     }
+
+    /// <summary>One settlement per deal of the window: the checkouts the journal sold it to, and its row's counts after.</summary>
+    private IEnumerable<Task> SettleDealsAsync(string reservationId, IReadOnlyCollection<string> deals, List<(JournalPosition Position, JournalCommit Commit, IReadOnlyList<CheckoutRecord> Records)> segments, HashSet<string> fresh) =>
+        deals.Select(async dealId =>
+        {
+            var sold = new List<string>();
+            StockCounts? counts = null;
+            foreach (var (_, commit, written) in segments)
+            {
+                foreach (var record in written.Where(r => fresh.Contains(r.CheckoutId) && r.DealUnits().Any(u => u.DealId == dealId)))
+                {
+                    sold.Add(record.CheckoutId);
+                }
+                if (commit.Stock.TryGetValue(dealId, out var after) && (counts is null || after.Version > counts.Version))
+                {
+                    counts = after;
+                }
+            }
+            try
+            {
+                await grains.GetGrain<IFlashDealGrain>(dealId).SettleAsync(reservationId, sold, counts);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                // The deal's hold goes stale and the deal reads its journal row again.
+                logger.CheckoutStepDeferred(exception, "settle deal", 0);
+            }
+        });
 
     /// <summary>
     /// A replay that was charged in its window: when the key's first decision was a refusal its money goes back; either
@@ -663,23 +790,23 @@ public sealed class CheckoutDesk(
     private static OrderDraft[] Drafts(Pending pending, DateTimeOffset now)
     {
         var quotes = pending.Quotes.Select(q => q!).ToArray();
-        return pending.Items.Zip(quotes)
-            .GroupBy(pair => pair.Second.BrandId, StringComparer.Ordinal)
+        return pending.Items.Select((item, i) => (Item: item, Quote: quotes[i], DealId: pending.DealIds[i]))
+            .GroupBy(line => line.Quote.BrandId, StringComparer.Ordinal)
             .Select(brand => new OrderDraft(
                 Identifiers.Derived(IdPrefixes.Order, pending.CheckoutId, brand.Key), pending.CheckoutId, pending.ShopperId, brand.Key,
-                quotes[0].Currency, PaymentId: "", now, brand.First().Second.Terms.ReturnWindowDays,
-                brand.Select(pair => Line(pair.First, pair.Second, pending.ShopperId, pending.Live, now)).ToArray()))
+                quotes[0].Currency, PaymentId: "", now, brand.First().Quote.Terms.ReturnWindowDays,
+                brand.Select(line => Line(line.Item, line.Quote, pending.ShopperId, pending.Live, line.DealId, now)).ToArray()))
             .ToArray();
     }
 
-    private static OrderLine Line(CheckoutItem item, ProductQuote quote, string shopperId, LiveTerms? live, DateTimeOffset now)
+    private static OrderLine Line(CheckoutItem item, ProductQuote quote, string shopperId, LiveTerms? live, string? dealId, DateTimeOffset now)
     {
         if (item.LiveSessionId is { } sessionId && live is not null)
         {
-            // Bought in a live session: its creator earns, unless the creator is the shopper (self-referral).
+            // Bought in a live session: its creator earns (on the price paid), unless the creator is the shopper.
             return string.Equals(live.CreatorShopperId, shopperId, StringComparison.Ordinal)
-                ? new OrderLine(item.ProductId, item.Quantity, quote.UnitPriceMinor, null, null, null, sessionId)
-                : new OrderLine(item.ProductId, item.Quantity, quote.UnitPriceMinor, null, live.CreatorId, quote.CommissionBps, sessionId);
+                ? new OrderLine(item.ProductId, item.Quantity, quote.UnitPriceMinor, null, null, null, sessionId, dealId)
+                : new OrderLine(item.ProductId, item.Quantity, quote.UnitPriceMinor, null, live.CreatorId, quote.CommissionBps, sessionId, dealId);
         }
         // Direct attribution only: the click must be on a link for this very product, inside its window, by someone else.
         var click = item.Click;
@@ -695,7 +822,7 @@ public sealed class CheckoutDesk(
 
     private readonly record struct Decision(Outcome<CheckoutReceipt> Outcome, bool FirstTime);
 
-    private sealed record Prepared(string ReservationId, IReadOnlyCollection<string> Products, List<CheckoutRecord> Records);
+    private sealed record Prepared(string ReservationId, IReadOnlyCollection<string> Products, IReadOnlyCollection<string> Deals, List<CheckoutRecord> Records);
 
     private sealed class Pending(string checkoutId, string shopperId, IReadOnlyList<CheckoutItem> items, string? paymentToken, string kind)
     {
@@ -705,6 +832,9 @@ public sealed class CheckoutDesk(
         public string? PaymentToken { get; } = paymentToken;
         public string Kind { get; } = kind;
         public ProductQuote?[] Quotes { get; } = new ProductQuote?[items.Count];
+
+        /// <summary>Per item, the flash deal that granted its units (at the deal's price), if any.</summary>
+        public string?[] DealIds { get; } = new string?[items.Count];
         public Failure? Refusal { get; set; }
 
         /// <summary>The key's first outcome, when the journal had it before this window.</summary>

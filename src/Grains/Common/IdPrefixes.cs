@@ -8,5 +8,6 @@ public static class IdPrefixes
     public const string Order = "o_";
     public const string Checkout = "k_";
     public const string LiveSession = "l_";
+    public const string FlashDeal = "f_";
     public const int LinkCodeLength = 10;
 }

@@ -14,6 +14,7 @@ public sealed class InMemorySalesJournal : ISalesJournal
     private readonly Dictionary<string, StockCounts> _stock = new(StringComparer.Ordinal);
     private readonly HashSet<string> _restocks = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ChargeIntent> _charges = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (int Limit, Dictionary<string, int> Buyers)> _deals = new(StringComparer.Ordinal);
 
     public Task<JournalCommit> CommitAsync(JournalBatch batch, CancellationToken cancellationToken = default)
     {
@@ -42,6 +43,19 @@ public sealed class InMemorySalesJournal : ISalesJournal
                     throw new StockExhaustedException(productId);
                 }
                 after[productId] = counts with { Sold = counts.Sold + units, Version = counts.Version + 1 };
+            }
+            var bought = fresh.SelectMany(r => r.DealUnits()).GroupBy(u => (u.DealId, u.ShopperId)).Select(g => (g.Key.DealId, g.Key.ShopperId, Units: g.Sum(u => u.Units))).ToList();
+            foreach (var (dealId, shopperId, units) in bought)
+            {
+                if (!_deals.TryGetValue(dealId, out var deal) || deal.Buyers.GetValueOrDefault(shopperId) + units > deal.Limit)
+                {
+                    throw new DealLimitExceededException(dealId);
+                }
+            }
+            foreach (var (dealId, shopperId, units) in bought)
+            {
+                var buyers = _deals[dealId].Buyers;
+                buyers[shopperId] = buyers.GetValueOrDefault(shopperId) + units;
             }
             foreach (var record in fresh)
             {
@@ -178,6 +192,58 @@ public sealed class InMemorySalesJournal : ISalesJournal
             counts = counts with { Sold = counts.Sold - quantity, Version = counts.Version + 1 };
             _stock[productId] = counts;
             return Task.FromResult<StockCounts?>(counts);
+        }
+    }
+
+    public Task<StockCounts?> CarveDealAsync(string dealId, string productId, int units, int perBuyerLimit, int keepFree, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            if (!_stock.TryGetValue(productId, out var product))
+            {
+                return Task.FromResult<StockCounts?>(null);
+            }
+            if (_deals.ContainsKey(dealId))
+            {
+                return Task.FromResult<StockCounts?>(product);
+            }
+            if ((long)product.Stocked - units < (long)product.Sold + keepFree)
+            {
+                return Task.FromResult<StockCounts?>(null);
+            }
+            product = product with { Stocked = product.Stocked - units, Version = product.Version + 1 };
+            _stock[productId] = product;
+            _stock[dealId] = new StockCounts(units, 0, 1);
+            _deals[dealId] = (perBuyerLimit, new Dictionary<string, int>(StringComparer.Ordinal));
+            return Task.FromResult<StockCounts?>(product);
+        }
+    }
+
+    public Task<(int Returned, StockCounts Deal, StockCounts Product)> CloseDealAsync(string dealId, string productId, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            var deal = _stock[dealId];
+            var product = _stock[productId];
+            var unsold = deal.Stocked - deal.Sold;
+            if (unsold > 0)
+            {
+                deal = deal with { Stocked = deal.Sold, Version = deal.Version + 1 };
+                product = product with { Stocked = product.Stocked + unsold, Version = product.Version + 1 };
+                _stock[dealId] = deal;
+                _stock[productId] = product;
+            }
+            return Task.FromResult((unsold, deal, product));
+        }
+    }
+
+    public Task<DealCounts?> ReadDealAsync(string dealId, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(_deals.TryGetValue(dealId, out var deal)
+                ? new DealCounts(_stock[dealId], new Dictionary<string, int>(deal.Buyers, StringComparer.Ordinal))
+                : null);
         }
     }
 }

@@ -33,8 +33,28 @@ public sealed record CheckoutRecord(
     [JsonIgnore]
     public bool SettlesCharge => Failure is null || Failure.Kind == FailureKind.PaymentDeclined;
 
+    /// <remarks>
+    /// Keyed by stock row: a product's own, or for a line bought in a flash deal the deal's row (keyed by the deal id).
+    /// </remarks>
     public IEnumerable<(string ProductId, int Units)> UnitsSold() =>
-        Failure is not null ? [] : Orders.SelectMany(o => o.Lines).Select(l => (l.ProductId, l.Quantity));
+        Failure is not null ? [] : Orders.SelectMany(o => o.Lines).Select(l => (l.DealId ?? l.ProductId, l.Quantity));
+
+    /// <summary>Units each flash deal sells to this checkout's shopper (none when it was refused).</summary>
+    public IEnumerable<(string DealId, string ShopperId, int Units)> DealUnits() =>
+        Failure is not null ? [] : Orders.SelectMany(o => o.Lines.Where(l => l.DealId is not null).Select(l => (l.DealId!, o.ShopperId, l.Quantity)));
+}
+
+/// <summary>A flash deal's stock row and its buyers' units, as the journal has them.</summary>
+[GenerateSerializer, Immutable, Alias("vetrina.deal-counts")]
+public sealed record DealCounts(
+    [property: Id(0)] StockCounts Stock,
+    [property: Id(1)] IReadOnlyDictionary<string, int> Buyers);
+
+/// <summary>The database refused a batch because a shopper would get more units of a deal than its per-buyer limit.</summary>
+public sealed class DealLimitExceededException(string? dealId)
+    : Exception($"The journal refused to sell more of deal '{dealId ?? "(one of the batch)"}' to a shopper than its per-buyer limit.")
+{
+    public string? DealId { get; } = dealId;
 }
 
 /// <summary>A charge about to be made for a checkout, recorded before it is made (see <see cref="ISalesJournal.RecordChargesAsync"/>).</summary>
@@ -141,6 +161,23 @@ public interface ISalesJournal
 
     /// <summary>Takes units back from sold (a cancellation or refund); idempotent by operation id: null when done before.</summary>
     Task<StockCounts?> RestockAsync(string operationId, string productId, int quantity, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// In one transaction: takes <paramref name="units"/> from the product's stock (keeping <paramref name="keepFree"/>
+    /// units free beyond what is sold) into a stock row of the deal's own, with its per-buyer limit. Idempotent by deal
+    /// id: a deal carved before is not carved again. Answers the product's counts, or null when too few units are free.
+    /// </summary>
+    Task<StockCounts?> CarveDealAsync(string dealId, string productId, int units, int perBuyerLimit, int keepFree, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// In one transaction: gives the deal's unsold units back to the product (nothing more sells from the deal's row).
+    /// Safe to repeat: each call moves what is unsold at that moment, so a unit comes back once (a later refund of a
+    /// deal line is given back by the next call). Answers the units moved and both rows' counts.
+    /// </summary>
+    Task<(int Returned, StockCounts Deal, StockCounts Product)> CloseDealAsync(string dealId, string productId, CancellationToken cancellationToken = default);
+
+    /// <summary>The deal's row and its buyers' units; null for a deal never carved.</summary>
+    Task<DealCounts?> ReadDealAsync(string dealId, CancellationToken cancellationToken = default);
 }
 
 public static class JournalBatches

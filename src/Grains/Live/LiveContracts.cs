@@ -40,7 +40,7 @@ public sealed record LiveSessionView(
     [property: Id(6)] DateTimeOffset? EndedAt,
     [property: Id(7)] IReadOnlyList<string> Showcase,
     [property: Id(8)] string? PinnedProductId,
-    [property: Id(9)] IReadOnlyList<string> Deals,
+    [property: Id(9)] IReadOnlyList<Deals.FlashDealView> Deals,
     [property: Id(10)] int Viewers);
 
 [GenerateSerializer, Immutable, Alias("vetrina.live-viewers")]
@@ -104,6 +104,10 @@ public interface ILiveSessionGrain : IEffectTarget
     /// <summary>What a checkout window needs to sell in this session; null for a made-up session.</summary>
     [AlwaysInterleave, Alias("terms")]
     Task<LiveTerms?> GetTermsAsync();
+
+    /// <summary>A deal of this session changed (created, started, sold, ended): shown in the session and sent to its streams.</summary>
+    [OneWay, Alias("deal-changed")]
+    Task DealChangedAsync(Deals.FlashDealView deal);
 
     /// <summary>The events after <paramref name="lastEventId"/>, or a snapshot of the session when that id cannot be resumed from.</summary>
     [AlwaysInterleave, Alias("events-since")]

@@ -6,6 +6,7 @@ public static class LiveEventKinds
     public const string Session = "session";
     public const string Pin = "pin";
     public const string Viewers = "viewers";
+    public const string Deal = "deal";
 
     /// <summary>Sales figures: only for streams opened with the session creator's or the platform's key.</summary>
     public const string Stats = "stats";
@@ -28,12 +29,13 @@ public sealed record LiveEvent(
     [property: Id(4)] LiveSessionView? Session = null,
     [property: Id(5)] LivePin? Pin = null,
     [property: Id(6)] LiveViewers? Viewers = null,
-    [property: Id(7)] LiveStats? Stats = null)
+    [property: Id(7)] LiveStats? Stats = null,
+    [property: Id(8)] Deals.FlashDealView? Deal = null)
 {
     public string Id => $"{Epoch}-{Sequence}";
 
     /// <summary>What the event's <c>data</c> field holds.</summary>
-    public object Data => (object?)Session ?? (object?)Pin ?? (object?)Viewers ?? Stats!;
+    public object Data => (object?)Session ?? (object?)Pin ?? (object?)Viewers ?? (object?)Deal ?? Stats!;
 
     public static bool TryParseId(string? id, out string epoch, out long sequence)
     {

@@ -38,6 +38,9 @@ public sealed class LiveSessionState
     [Id(5)] public string? PinnedProductId { get; set; }
     /// <summary>Unique viewers, as a HyperLogLog of their shopper ids: fixed size however many watch.</summary>
     [Id(15)] public UniqueCounter Viewers { get; set; } = new();
+
+    /// <summary>The session's flash deals as they last reported themselves.</summary>
+    [Id(16)] public Dictionary<string, Deals.FlashDealView> Deals { get; set; } = new(StringComparer.Ordinal);
     [Id(7)] public int PeakViewers { get; set; }
     [Id(8)] public long Orders { get; set; }
     [Id(9)] public long Units { get; set; }
@@ -73,6 +76,7 @@ public sealed class LiveSessionGrain(
     private DateTimeOffset _prunedAt;
     private LiveTerms? _publishedTerms;
     private bool _statsChanged;
+    private readonly HashSet<string> _dealsChanged = new(StringComparer.Ordinal);
     private LiveSessionState? _live;
     private GroupCommit? _commit;
 
@@ -259,7 +263,16 @@ public sealed class LiveSessionGrain(
             new LiveEvent(_epoch, _sequence, LiveEventKinds.Session, now, Session: View()),
             new LiveEvent(_epoch, _sequence, LiveEventKinds.Viewers, now, Viewers: new LiveViewers(S.Status == LiveStatus.Ended ? 0 : CurrentViewers())),
             new LiveEvent(_epoch, _sequence, LiveEventKinds.Stats, now, Stats: Stats()),
+            .. S.Deals.Values.Select(deal => new LiveEvent(_epoch, _sequence, LiveEventKinds.Deal, now, Deal: deal)),
         ]);
+    }
+
+    public Task DealChangedAsync(Deals.FlashDealView deal)
+    {
+        S.Deals[deal.DealId] = deal;
+        _dealsChanged.Add(deal.DealId);
+        Commit.ChangedLazily();
+        return Task.CompletedTask;
     }
 
     public Task SubscribeAsync(ILiveEventObserver feed)
@@ -295,6 +308,11 @@ public sealed class LiveSessionGrain(
             _viewersSent = viewers;
             Send(new LiveEvent(_epoch, ++_sequence, LiveEventKinds.Viewers, clock.UtcNow, Viewers: new LiveViewers(viewers)));
         }
+        foreach (var dealId in _dealsChanged)
+        {
+            Send(new LiveEvent(_epoch, ++_sequence, LiveEventKinds.Deal, clock.UtcNow, Deal: S.Deals[dealId]));
+        }
+        _dealsChanged.Clear();
         if (_statsChanged)
         {
             _statsChanged = false;
@@ -396,7 +414,7 @@ public sealed class LiveSessionGrain(
     }
 
     private LiveSessionView View() => new(SessionId, S.Definition!.CreatorId, S.Definition.Title, S.Status, S.Definition.ScheduledFor,
-        S.StartedAt, S.EndedAt, S.Showcase.ToArray(), S.PinnedProductId, [], S.Status == LiveStatus.Ended ? 0 : CurrentViewers());
+        S.StartedAt, S.EndedAt, S.Showcase.ToArray(), S.PinnedProductId, S.Deals.Values.ToArray(), S.Status == LiveStatus.Ended ? 0 : CurrentViewers());
 
     private static string Name(LiveStatus status) => status.ToString().ToLowerInvariant();
 }

@@ -13,6 +13,7 @@ public enum OrderEffectKind
     Restock = 3,
     PaymentRefund = 4,
     LiveSales = 5,
+    DealRestock = 6,
 }
 
 /// <summary>
@@ -40,6 +41,12 @@ public sealed record OrderEffect(
 
     public static OrderEffect Restock(string operationPrefix, string productId, int quantity) =>
         new($"{operationPrefix}/restock/{productId}", OrderEffectKind.Restock, productId, Amount: quantity);
+
+    /// <summary>Units of a line back in stock: the product's, or for a line bought in a flash deal the deal's.</summary>
+    public static OrderEffect Restock(string operationPrefix, OrderLine line, int quantity) =>
+        line.DealId is { } dealId
+            ? new($"{operationPrefix}/restock-deal/{dealId}", OrderEffectKind.DealRestock, dealId, Amount: quantity)
+            : Restock(operationPrefix, line.ProductId, quantity);
 
     public static OrderEffect RefundPayment(string operationPrefix, string paymentId, long amountMinor) =>
         new($"{operationPrefix}/refund", OrderEffectKind.PaymentRefund, paymentId, Amount: amountMinor);

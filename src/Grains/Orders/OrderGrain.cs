@@ -84,7 +84,7 @@ public sealed class OrderGrain(
             S.Cancelled = true;
             S.Status = OrderStatus.Cancelled;
             S.RefundedMinor += refund;
-            return S.Draft.Lines.Select(l => OrderEffect.Restock(EffectPrefix, l.ProductId, l.Quantity))
+            return S.Draft.Lines.Select(l => OrderEffect.Restock(EffectPrefix, l, l.Quantity))
                 .Append(OrderEffect.RefundPayment(EffectPrefix, S.Draft.PaymentId, refund));
         });
         return Outcome<OrderView>.Ok(View());
@@ -189,7 +189,7 @@ public sealed class OrderGrain(
                 amount += Money.LineTotal(line.UnitPriceMinor, requested[i]);
                 if (restock)
                 {
-                    effects.Add(OrderEffect.Restock(EffectPrefix, line.ProductId, requested[i]));
+                    effects.Add(OrderEffect.Restock(EffectPrefix, line, requested[i]));
                 }
             }
             S.RefundedMinor += amount;
@@ -353,6 +353,7 @@ public sealed class OrderGrain(
         OrderEffectKind.LinkSales => GrainFactory.GetGrain<ILinkGrain>(targetId),
         OrderEffectKind.BrandSales => GrainFactory.GetGrain<IBrandSalesGrain>(targetId),
         OrderEffectKind.LiveSales => GrainFactory.GetGrain<ILiveSessionGrain>(targetId),
+        OrderEffectKind.DealRestock => GrainFactory.GetGrain<Deals.IFlashDealGrain>(targetId),
         OrderEffectKind.Restock => GrainFactory.GetGrain<IProductGrain>(targetId),
         _ => null,
     };
@@ -363,6 +364,7 @@ public sealed class OrderGrain(
         OrderEffectKind.LinkSales => GrainFactory.GetGrain<ILinkGrain>(effect.TargetId).ApplyAsync(effect.LinkSale!),
         OrderEffectKind.BrandSales => GrainFactory.GetGrain<IBrandSalesGrain>(effect.TargetId).ApplyAsync(effect.Sales!),
         OrderEffectKind.LiveSales => GrainFactory.GetGrain<ILiveSessionGrain>(effect.TargetId).ApplyAsync(effect.LiveSale!),
+        OrderEffectKind.DealRestock => GrainFactory.GetGrain<Deals.IFlashDealGrain>(effect.TargetId).RestockAsync(effect.OperationId, (int)effect.Amount),
         OrderEffectKind.Restock => GrainFactory.GetGrain<IProductGrain>(effect.TargetId).RestockAsync(effect.OperationId, (int)effect.Amount),
         OrderEffectKind.PaymentRefund => payments.RefundAsync(effect.OperationId, effect.TargetId, effect.Amount, S.Draft!.Currency),
         _ => throw new InvalidOperationException($"Unknown effect kind {effect.Kind}."),

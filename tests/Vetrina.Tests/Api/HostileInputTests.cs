@@ -211,6 +211,7 @@ public sealed class HostileInputTests(ITestOutputHelper output) : IAsyncLifetime
             ($"/api/orders/{w.DeliveredOrder}", "platform"), ($"/api/orders/{w.CancelledOrder}", "platform"),
             ($"/api/lives/{w.LiveSession}", null), ($"/api/lives/{w.EndedSession}", null), ($"/api/lives/{w.ScheduledSessionB}", null),
             ($"/api/lives/{w.LiveSession}/stats", "platform"), ($"/api/lives/{w.EndedSession}/stats", "platform"), ($"/api/lives/{w.ScheduledSessionB}/stats", "platform"),
+            ($"/api/flash-deals/{w.Deal}", null),
         };
         var snapshot = new StringBuilder();
         foreach (var (path, key) in reads)
@@ -269,6 +270,10 @@ public sealed class HostileInputTests(ITestOutputHelper output) : IAsyncLifetime
         (await api.PostAsync($"/api/lives/{ended}/viewers", new { shopperId = "viewer-" + Guid.NewGuid().ToString("N")[..8] })).Expect(HttpStatusCode.OK);
         (await api.PostAsync($"/api/lives/{ended}/end", null, creatorA.Key)).Expect(HttpStatusCode.OK);
         var scheduledB = await LiveAsync(creatorB, "Hostile scheduled", start: false);
+        // A flash deal of the product in the live session, started (for a day, so that it stays active throughout).
+        var deal = (await api.PostAsync($"/api/products/{product}/flash-deals",
+            new { sessionId = live, dealPriceMinor = 900, units = 3, perBuyerLimit = 1, durationSeconds = 86_400 }, brandA.Key)).Expect(HttpStatusCode.Created).Str("dealId");
+        (await api.PostAsync($"/api/flash-deals/{deal}/start", null, brandA.Key)).Expect(HttpStatusCode.OK);
 
         // One click and four one-tap buys (one cancelled) and one live buy: wait until the silo's click tally and the
         // journal's projection have reached the link, the session and the brand, so that the snapshot taken next is the settled state.
@@ -283,7 +288,7 @@ public sealed class HostileInputTests(ITestOutputHelper output) : IAsyncLifetime
             because: "the setup's live sale reaches the session");
         var view = await api.ProductAsync(product);
         return new HostileWorld(brandA, brandB, creatorA, creatorB, product, view.GetProperty("sku").GetString()!, archived, productB, link, linkB,
-            cartShopper, cartShopperB, paid, shipped, delivered, cancelled, live, ended, scheduledB, view.GetProperty("available").GetInt32());
+            cartShopper, cartShopperB, paid, shipped, delivered, cancelled, live, ended, scheduledB, deal, view.GetProperty("available").GetInt32());
     }
 
     private static string Shorten(string text) => text.Length <= 400 ? text : text[..400] + "…";

@@ -25,6 +25,7 @@ public sealed record HostileWorld(
     string LiveSession,
     string EndedSession,
     string ScheduledSessionB,
+    string Deal,
     int ProductAvailable);
 
 /// <summary>One generated request, and what was done to it (for the failure message).</summary>
@@ -161,6 +162,9 @@ public sealed class HostileRequests(HostileWorld world, string platformKey, int 
         ["/api/orders/{orderId}/ship"] = ["POST"],
         ["/api/orders/{orderId}/deliver"] = ["POST"],
         ["/api/orders/{orderId}/refunds"] = ["POST"],
+        ["/api/products/{productId}/flash-deals"] = ["POST"],
+        ["/api/flash-deals/{dealId}"] = ["GET"],
+        ["/api/flash-deals/{dealId}/start"] = ["POST"],
         ["/api/cluster"] = ["GET"],
         ["/health/live"] = ["GET"],
         ["/health/ready"] = ["GET"],
@@ -186,8 +190,9 @@ public sealed class HostileRequests(HostileWorld world, string platformKey, int 
 
     private HostileRequest Reading()
     {
-        var request = _random.Next(16) switch
+        var request = _random.Next(17) switch
         {
+            15 => Get("/api/flash-deals/{dealId}", ("dealId", Pick(W.Deal, "f_0000000000000000000000")), null),
             0 => Get("/api/brands/{brandId}", ("brandId", Pick(W.BrandA.Id, W.BrandB.Id)), Pick(platformKey, W.BrandA.Key)),
             1 => Get("/api/brands/{brandId}/sales", ("brandId", W.BrandA.Id), W.BrandA.Key),
             2 => Get("/api/products/{productId}", ("productId", Pick(W.Product, W.ArchivedProduct, W.ProductB)), null),
@@ -228,8 +233,10 @@ public sealed class HostileRequests(HostileWorld world, string platformKey, int 
 
     private HostileRequest Writing()
     {
-        return _random.Next(22) switch
+        return _random.Next(24) switch
         {
+            22 => CreateDeal(),
+            23 => StartDeal(),
             0 => CreateBrand(),
             1 => CreateProduct(),
             2 => UpdateProduct(),
@@ -579,6 +586,51 @@ public sealed class HostileRequests(HostileWorld world, string platformKey, int 
     }
 
     /// <summary>Adds harmless noise, then one flaw the route must refuse (sometimes two).</summary>
+    private HostileRequest CreateDeal()
+    {
+        var request = Write("POST", "/api/products/{productId}/flash-deals", W.BrandA.Key, new JsonObject
+        {
+            ["sessionId"] = W.LiveSession, ["dealPriceMinor"] = _random.Next(1, 5000), ["units"] = _random.Next(1, 3),
+            ["perBuyerLimit"] = 1, ["countdownSeconds"] = _random.Next(0, 60), ["durationSeconds"] = _random.Next(1, 600),
+        }, ("productId", W.Product));
+        return Flaw(request, required: ["dealPriceMinor", "units", "perBuyerLimit", "durationSeconds"],
+            ints: ["units", "perBuyerLimit", "countdownSeconds", "durationSeconds"], longs: ["dealPriceMinor"],
+            wrongKeys: [platformKey, W.BrandB.Key, W.CreatorA.Key],
+            paths: [() => Path(request, "productId", Pick(W.ProductB, W.ArchivedProduct, "p_0000000000000000000000", Long(25), Long(3000)))],
+            rules:
+            [
+                () => Set(request, "units", Pick(W.ProductAvailable + 1, W.ProductAvailable + 1000, 0, -1, 1_000_001)),
+                () => Set(request, "perBuyerLimit", Pick(0, -1, 5, int.MaxValue)),
+                () => Set(request, "dealPriceMinor", Pick(0L, -1L, 100_000_000_001L, long.MaxValue)),
+                () => Set(request, "countdownSeconds", Pick(-1, 3_601, int.MinValue)),
+                () => Set(request, "durationSeconds", Pick(0, -1, 86_401)),
+                () => Set(request, "sessionId", Pick<JsonNode>("l_0000000000000000000000", W.LiveSession + "x", Long(200), 5, true, new JsonArray())),
+            ]);
+    }
+
+    private HostileRequest StartDeal()
+    {
+        // The world's deal has started: starting it again is refused, and so is any other party's key.
+        var request = Write("POST", "/api/flash-deals/{dealId}/start", W.BrandA.Key, null, ("dealId", W.Deal));
+        request.ContentTypes.Clear();
+        var choice = _random.Next(4);
+        if (choice == 0)
+        {
+            Path(request, "dealId", Pick("f_0000000000000000000000", Long(24), Long(2500), Pick(PathControlTexts), Pick(ValidTexts)));
+        }
+        else if (choice == 1)
+        {
+            request.SetHeader("Authorization", "Bearer " + Pick(platformKey, W.BrandB.Key, W.CreatorB.Key));
+            request.Mutations.Add("another party's key");
+        }
+        else
+        {
+            request.Mutations.Add("a deal that has started");
+            Noise(request);
+        }
+        return request;
+    }
+
     private HostileRequest Flaw(HostileRequest request, string[] required, (string Name, int Max)[]? texts = null, string[]? ints = null,
         string[]? longs = null, string[]? wrongKeys = null, Action[]? paths = null, Action[]? rules = null, bool idempotent = false, bool bodyNullable = false)
     {

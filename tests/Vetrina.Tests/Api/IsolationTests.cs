@@ -7,7 +7,7 @@ public abstract class IsolationTests(IApiTarget target) : IAsyncLifetime
     private readonly VetrinaClient _api = target.Api;
     private World _w = null!;
 
-    private sealed record World(Party BrandA, Party BrandB, Party CreatorA, Party CreatorB, string ProductA, string CodeA, string OrderA, string LiveA);
+    private sealed record World(Party BrandA, Party BrandB, Party CreatorA, Party CreatorB, string ProductA, string CodeA, string OrderA, string LiveA, string DealA);
 
     public async Task InitializeAsync()
     {
@@ -19,7 +19,9 @@ public abstract class IsolationTests(IApiTarget target) : IAsyncLifetime
         var codeA = await _api.CreateLinkAsync(creatorA, productA);
         var orderA = (await _api.BuyAsync(codeA, "isolation-shopper")).Expect(HttpStatusCode.Created).Str("orderId");
         var liveA = await _api.CreateLiveAsync(creatorA);
-        _w = new World(brandA, brandB, creatorA, creatorB, productA, codeA, orderA, liveA);
+        var dealA = (await _api.PostAsync($"/api/products/{productA}/flash-deals",
+            new { sessionId = liveA, dealPriceMinor = 100, units = 5, perBuyerLimit = 1, durationSeconds = 60 }, brandA.Key)).Expect(HttpStatusCode.Created).Str("dealId");
+        _w = new World(brandA, brandB, creatorA, creatorB, productA, codeA, orderA, liveA, dealA);
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
@@ -51,6 +53,9 @@ public abstract class IsolationTests(IApiTarget target) : IAsyncLifetime
         yield return (HttpMethod.Delete, $"/api/lives/{w.LiveA}/pin", null, notTheSessionsCreator, HttpStatusCode.Forbidden);
         yield return (HttpMethod.Post, $"/api/lives/{w.LiveA}/viewers", new { shopperId = "s" }, [w.CreatorA.Key, w.BrandA.Key], HttpStatusCode.Forbidden);
         yield return (HttpMethod.Get, $"/api/lives/{w.LiveA}/stats", null, [w.CreatorB.Key, w.BrandA.Key], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Post, $"/api/products/{w.ProductA}/flash-deals", new { dealPriceMinor = 100, units = 1, perBuyerLimit = 1, durationSeconds = 60 },
+            [w.BrandB.Key, w.CreatorA.Key, "platform"], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Post, $"/api/flash-deals/{w.DealA}/start", null, [w.BrandB.Key, w.CreatorB.Key, "platform"], HttpStatusCode.Forbidden);
         yield return (HttpMethod.Post, $"/api/lives/{w.LiveA}/buy", new { shopperId = "s", productId = w.ProductA, quantity = 1 }, [w.CreatorA.Key, w.BrandA.Key], HttpStatusCode.Forbidden);
         yield return (HttpMethod.Put, $"/api/carts/iso-shopper/items/{w.ProductA}", new { quantity = 1 }, [w.CreatorA.Key, w.BrandA.Key], HttpStatusCode.Forbidden);
         yield return (HttpMethod.Get, "/api/carts/iso-shopper", null, [w.CreatorA.Key, w.BrandA.Key], HttpStatusCode.Forbidden);
@@ -97,6 +102,7 @@ public abstract class IsolationTests(IApiTarget target) : IAsyncLifetime
         Assert.Equal(earningsBefore, await _api.EarningsAsync(_w.CreatorA.Id, "EUR"));
         Assert.Equal("paid", (await _api.OrderAsync(_w.OrderA)).GetProperty("status").GetString());
         Assert.Equal("scheduled", (await _api.GetAsync($"/api/lives/{_w.LiveA}", key: null)).Expect(HttpStatusCode.OK).Str("status"));
+        Assert.Equal("ready", (await _api.GetAsync($"/api/flash-deals/{_w.DealA}", key: null)).Expect(HttpStatusCode.OK).Str("status"));
     }
 
     [Fact]

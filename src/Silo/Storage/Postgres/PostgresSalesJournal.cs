@@ -11,6 +11,7 @@ namespace Vetrina.Silo.Storage.Postgres;
 public sealed class PostgresSalesJournal(NpgsqlDataSource database) : ISalesJournal
 {
     private const string OversoldConstraint = "vetrina_product_stock_not_oversold";
+    private const string DealLimitConstraint = "vetrina_deal_buyers_within_limit";
 
     private const string CommitSql = """
         WITH writer AS (
@@ -43,6 +44,17 @@ public sealed class PostgresSalesJournal(NpgsqlDataSource database) : ISalesJour
             FROM sold
             WHERE stock.product_id = sold.p
             RETURNING stock.product_id, stock.stocked, stock.sold, stock.version
+        ),
+        bought AS (
+            SELECT d, s, sum(n)::int AS n FROM unnest($18::text[], $19::text[], $20::int[], $21::text[]) AS t(d, s, n, c)
+            WHERE c IN (SELECT checkout_id FROM inserted)
+            GROUP BY d, s
+        ),
+        buyers AS (
+            INSERT INTO vetrina_deal_buyers (deal_id, shopper_id, units, buyer_limit)
+            SELECT bought.d, bought.s, bought.n, deals.buyer_limit FROM bought JOIN vetrina_deals AS deals ON deals.deal_id = bought.d
+            ORDER BY bought.d, bought.s
+            ON CONFLICT (deal_id, shopper_id) DO UPDATE SET units = vetrina_deal_buyers.units + excluded.units
         )
         SELECT 0, checkout_id, 0, 0, 0::bigint FROM inserted
         UNION ALL SELECT 1, product_id, stocked, sold, version FROM updated
@@ -96,6 +108,11 @@ public sealed class PostgresSalesJournal(NpgsqlDataSource database) : ISalesJour
             command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = lines.Select(l => l.CheckoutId).ToArray() });
             command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = lines.Select(l => l.Units).ToArray() });
             command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = checkouts.Where(c => c.SettlesCharge).Select(c => c.CheckoutId).ToArray() });
+            var dealUnits = checkouts.SelectMany(c => c.DealUnits().Select(u => (c.CheckoutId, u.DealId, u.ShopperId, u.Units))).ToArray();
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = dealUnits.Select(u => u.DealId).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = dealUnits.Select(u => u.ShopperId).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = dealUnits.Select(u => u.Units).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = dealUnits.Select(u => u.CheckoutId).ToArray() });
             try
             {
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -123,6 +140,11 @@ public sealed class PostgresSalesJournal(NpgsqlDataSource database) : ISalesJour
             {
                 await transaction.RollbackAsync(cancellationToken);
                 throw new StockExhaustedException(lines.Select(l => l.ProductId).Distinct().Count() == 1 ? lines[0].ProductId : null);
+            }
+            catch (PostgresException exception) when (exception.ConstraintName == DealLimitConstraint)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                throw new DealLimitExceededException(null);
             }
         }
         if (!open)
@@ -328,5 +350,100 @@ public sealed class PostgresSalesJournal(NpgsqlDataSource database) : ISalesJour
             command.Parameters.Add(new NpgsqlParameter { Value = value });
         }
         return command;
+    }
+
+    public async Task<StockCounts?> CarveDealAsync(string dealId, string productId, int units, int perBuyerLimit, int keepFree, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var deal = new NpgsqlCommand(
+            "INSERT INTO vetrina_deals (deal_id, product_id, buyer_limit) VALUES ($1, $2, $3) ON CONFLICT (deal_id) DO NOTHING", connection, transaction))
+        {
+            deal.Parameters.Add(new NpgsqlParameter<string> { TypedValue = dealId });
+            deal.Parameters.Add(new NpgsqlParameter<string> { TypedValue = productId });
+            deal.Parameters.Add(new NpgsqlParameter<int> { TypedValue = perBuyerLimit });
+            if (await deal.ExecuteNonQueryAsync(cancellationToken) == 0)
+            {
+                // Carved before: the product's counts as they are.
+                await transaction.RollbackAsync(cancellationToken);
+                return await ReadStockAsync(productId, cancellationToken);
+            }
+        }
+        await using var carve = new NpgsqlCommand("""
+            WITH taken AS (
+                UPDATE vetrina_product_stock SET stocked = stocked - $2, version = version + 1
+                WHERE product_id = $1 AND stocked::bigint - $2 >= sold::bigint + $3
+                RETURNING stocked, sold, version
+            ),
+            opened AS (
+                INSERT INTO vetrina_product_stock (product_id, stocked, sold, version)
+                SELECT $4, $2, 0, 1 FROM taken
+            )
+            SELECT stocked, sold, version FROM taken
+            """, connection, transaction);
+        carve.Parameters.Add(new NpgsqlParameter<string> { TypedValue = productId });
+        carve.Parameters.Add(new NpgsqlParameter<int> { TypedValue = units });
+        carve.Parameters.Add(new NpgsqlParameter<int> { TypedValue = keepFree });
+        carve.Parameters.Add(new NpgsqlParameter<string> { TypedValue = dealId });
+        StockCounts? counts = null;
+        await using (var reader = await carve.ExecuteReaderAsync(cancellationToken))
+        {
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                counts = new StockCounts(reader.GetInt32(0), reader.GetInt32(1), reader.GetInt64(2));
+            }
+        }
+        if (counts is null)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return null;
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return counts;
+    }
+
+    public async Task<(int Returned, StockCounts Deal, StockCounts Product)> CloseDealAsync(string dealId, string productId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // The deal's row is locked first and read as it is then: a commit selling from it waits, or went before.
+        int unsold;
+        await using (var read = new NpgsqlCommand("SELECT stocked - sold FROM vetrina_product_stock WHERE product_id = $1 FOR UPDATE", connection, transaction))
+        {
+            read.Parameters.Add(new NpgsqlParameter<string> { TypedValue = dealId });
+            unsold = (int)(await read.ExecuteScalarAsync(cancellationToken))!;
+        }
+        if (unsold > 0)
+        {
+            await using var move = new NpgsqlCommand("""
+                UPDATE vetrina_product_stock SET stocked = CASE WHEN product_id = $1 THEN stocked - $3 ELSE stocked + $3 END, version = version + 1
+                WHERE product_id IN ($1, $2)
+                """, connection, transaction);
+            move.Parameters.Add(new NpgsqlParameter<string> { TypedValue = dealId });
+            move.Parameters.Add(new NpgsqlParameter<string> { TypedValue = productId });
+            move.Parameters.Add(new NpgsqlParameter<int> { TypedValue = unsold });
+            await move.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        var deal = (await ReadStockAsync(dealId, cancellationToken))!;
+        var product = (await ReadStockAsync(productId, cancellationToken))!;
+        return (Math.Max(unsold, 0), deal, product);
+    }
+
+    public async Task<DealCounts?> ReadDealAsync(string dealId, CancellationToken cancellationToken = default)
+    {
+        if (await ReadStockAsync(dealId, cancellationToken) is not { } stock)
+        {
+            return null;
+        }
+        await using var command = database.CreateCommand("SELECT shopper_id, units FROM vetrina_deal_buyers WHERE deal_id = $1");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = dealId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var buyers = new Dictionary<string, int>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            buyers[reader.GetString(0)] = reader.GetInt32(1);
+        }
+        return new DealCounts(stock, buyers);
     }
 }

@@ -14,6 +14,9 @@
 --   * vetrina_journal_writers: one row per silo run's desk: its heartbeat and how far its batches were projected.
 --     A commit holds its writer's row FOR SHARE and writes nothing once the row is closed; a silo taking over a
 --     dead writer closes it (waiting for a commit under way) and then projects what the journal has of it.
+--   * vetrina_deals, vetrina_deal_buyers: a flash deal's per-buyer limit and each buyer's units of it. A deal's units
+--     are a stock row of its own in vetrina_product_stock (keyed by the deal id), carved from its product's; the
+--     CHECK on a buyer's row is the database's own refusal to sell anyone more than the limit.
 --   * vetrina_shopper_clicks: the latest click of each shopper on each product while it can attribute a purchase;
 --     written in batches by every silo's click desk, read at checkout on any silo, expired rows deleted.
 
@@ -97,5 +100,22 @@ CREATE TABLE IF NOT EXISTS vetrina_shopper_clicks
 );
 
 CREATE INDEX IF NOT EXISTS vetrina_shopper_clicks_expiry ON vetrina_shopper_clicks (attributed_until);
+
+CREATE TABLE IF NOT EXISTS vetrina_deals
+(
+    deal_id     text    NOT NULL PRIMARY KEY,
+    product_id  text    NOT NULL,
+    buyer_limit integer NOT NULL CHECK (buyer_limit > 0)
+);
+
+CREATE TABLE IF NOT EXISTS vetrina_deal_buyers
+(
+    deal_id     text    NOT NULL,
+    shopper_id  text    NOT NULL,
+    units       integer NOT NULL,
+    buyer_limit integer NOT NULL,
+    PRIMARY KEY (deal_id, shopper_id),
+    CONSTRAINT vetrina_deal_buyers_within_limit CHECK (units <= buyer_limit)
+);
 
 COMMIT;

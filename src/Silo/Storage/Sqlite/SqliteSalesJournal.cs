@@ -31,6 +31,11 @@ public sealed class SqliteSalesJournal(string connectionString) : ISalesJournal
             VALUES ($id, $checkout, $brand, $shopper, $currency, $total, $created, $draft) ON CONFLICT (order_id) DO NOTHING
             """, "$id", "$checkout", "$brand", "$shopper", "$currency", "$total", "$created", "$draft");
         using var clearCharge = Prepare(connection, transaction, "DELETE FROM vetrina_journal_charges WHERE checkout_id = $id", "$id");
+        using var addBuyer = Prepare(connection, transaction, """
+            INSERT INTO vetrina_deal_buyers (deal_id, shopper_id, units, buyer_limit)
+            SELECT $deal, $shopper, $units, buyer_limit FROM vetrina_deals WHERE deal_id = $deal
+            ON CONFLICT (deal_id, shopper_id) DO UPDATE SET units = units + excluded.units
+            """, "$deal", "$shopper", "$units");
         var earlier = new Dictionary<string, CheckoutRecord>(StringComparer.Ordinal);
         var sold = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var record in batch.Checkouts)
@@ -52,6 +57,18 @@ public sealed class SqliteSalesJournal(string connectionString) : ISalesJournal
             foreach (var (productId, units) in record.UnitsSold())
             {
                 sold[productId] = sold.GetValueOrDefault(productId) + units;
+            }
+            foreach (var (dealId, shopperId, units) in record.DealUnits())
+            {
+                try
+                {
+                    await RunAsync(addBuyer, cancellationToken, dealId, shopperId, units);
+                }
+                catch (SqliteException exception) when (exception.SqliteErrorCode == 19 && exception.Message.Contains("vetrina_deal_buyers_within_limit", StringComparison.Ordinal))
+                {
+                    await transaction.RollbackAsync(cancellationToken);
+                    throw new DealLimitExceededException(dealId);
+                }
             }
         }
         var stock = new Dictionary<string, StockCounts>(StringComparer.Ordinal);
@@ -316,5 +333,68 @@ public sealed class SqliteSalesJournal(string connectionString) : ISalesJournal
             command.Parameters[i].Value = values[i];
         }
         return command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<StockCounts?> CarveDealAsync(string dealId, string productId, int units, int perBuyerLimit, int keepFree, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = connection.BeginTransaction(deferred: false);
+        if (await ScalarAsync(connection, transaction, "SELECT 1 FROM vetrina_deals WHERE deal_id = $id", cancellationToken, ("$id", dealId)) is not null)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return await ReadStockAsync(productId, cancellationToken);
+        }
+        var counts = await StockAsync(connection, transaction, """
+            UPDATE vetrina_product_stock SET stocked = stocked - $units, version = version + 1
+            WHERE product_id = $id AND stocked - $units >= sold + $free
+            RETURNING stocked, sold, version
+            """, cancellationToken, ("$id", productId), ("$units", units), ("$free", keepFree));
+        if (counts is null)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return null;
+        }
+        await ScalarAsync(connection, transaction, "INSERT INTO vetrina_deals (deal_id, product_id, buyer_limit) VALUES ($id, $product, $limit)", cancellationToken,
+            ("$id", dealId), ("$product", productId), ("$limit", perBuyerLimit));
+        await ScalarAsync(connection, transaction, "INSERT INTO vetrina_product_stock (product_id, stocked, sold, version) VALUES ($id, $units, 0, 1)", cancellationToken,
+            ("$id", dealId), ("$units", units));
+        await transaction.CommitAsync(cancellationToken);
+        return counts;
+    }
+
+    public async Task<(int Returned, StockCounts Deal, StockCounts Product)> CloseDealAsync(string dealId, string productId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = connection.BeginTransaction(deferred: false);
+        var unsold = Convert.ToInt32(await ScalarAsync(connection, transaction, "SELECT stocked - sold FROM vetrina_product_stock WHERE product_id = $id", cancellationToken, ("$id", dealId)),
+            System.Globalization.CultureInfo.InvariantCulture);
+        if (unsold > 0)
+        {
+            await ScalarAsync(connection, transaction, """
+                UPDATE vetrina_product_stock SET stocked = CASE WHEN product_id = $deal THEN stocked - $units ELSE stocked + $units END, version = version + 1
+                WHERE product_id IN ($deal, $product)
+                """, cancellationToken, ("$deal", dealId), ("$product", productId), ("$units", unsold));
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return (Math.Max(unsold, 0), (await ReadStockAsync(dealId, cancellationToken))!, (await ReadStockAsync(productId, cancellationToken))!);
+    }
+
+    public async Task<DealCounts?> ReadDealAsync(string dealId, CancellationToken cancellationToken = default)
+    {
+        if (await ReadStockAsync(dealId, cancellationToken) is not { } stock)
+        {
+            return null;
+        }
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT shopper_id, units FROM vetrina_deal_buyers WHERE deal_id = $id";
+        command.Parameters.AddWithValue("$id", dealId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var buyers = new Dictionary<string, int>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            buyers[reader.GetString(0)] = reader.GetInt32(1);
+        }
+        return new DealCounts(stock, buyers);
     }
 }

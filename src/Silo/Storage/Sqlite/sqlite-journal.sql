@@ -10,6 +10,8 @@
 --   * vetrina_journal_charges: charges about to be made, removed by the commit that journals their checkouts.
 --   * vetrina_journal_writers: one row per run's desk: heartbeat (Unix ms) and how far its batches were projected;
 --     a commit writes nothing once its writer is closed, and a closed writer's batches are projected by its taker.
+--   * vetrina_deals, vetrina_deal_buyers: a flash deal's per-buyer limit and each buyer's units (the CHECK refuses more
+--     than the limit); a deal's units are a stock row of its own in vetrina_product_stock, keyed by the deal id.
 --   * vetrina_shopper_clicks: the latest click of each shopper on each product (times in Unix ms), read at checkout.
 
 BEGIN IMMEDIATE;
@@ -88,5 +90,22 @@ CREATE TABLE IF NOT EXISTS vetrina_shopper_clicks
 );
 
 CREATE INDEX IF NOT EXISTS vetrina_shopper_clicks_expiry ON vetrina_shopper_clicks (attributed_until_ms);
+
+CREATE TABLE IF NOT EXISTS vetrina_deals
+(
+    deal_id     TEXT    NOT NULL PRIMARY KEY,
+    product_id  TEXT    NOT NULL,
+    buyer_limit INTEGER NOT NULL CHECK (buyer_limit > 0)
+);
+
+CREATE TABLE IF NOT EXISTS vetrina_deal_buyers
+(
+    deal_id     TEXT    NOT NULL,
+    shopper_id  TEXT    NOT NULL,
+    units       INTEGER NOT NULL,
+    buyer_limit INTEGER NOT NULL,
+    PRIMARY KEY (deal_id, shopper_id),
+    CONSTRAINT vetrina_deal_buyers_within_limit CHECK (units <= buyer_limit)
+);
 
 COMMIT;
