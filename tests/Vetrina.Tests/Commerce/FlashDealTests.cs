@@ -98,6 +98,31 @@ public abstract class FlashDealTests(IApiTarget target)
         Assert.Equal(dealId, Assert.Single(shown.EnumerateArray()).GetProperty("dealId").GetString());
     }
 
+    [Fact]
+    public async Task The_session_stream_shows_the_deal_start_its_units_falling_and_the_sell_out()
+    {
+        var brand = await _api.CreateBrandAsync();
+        var product = await _api.CreateProductAsync(brand, stock: 20);
+        var creator = await _api.CreateCreatorAsync();
+        var session = await StartLiveAsync(creator, product);
+        var dealId = (await _api.PostAsync($"/api/products/{product}/flash-deals",
+            new { sessionId = session, dealPriceMinor = 700, units = 6, perBuyerLimit = 3, durationSeconds = 600 }, brand.Key)).Expect(HttpStatusCode.Created).Str("dealId");
+        using var viewer = await _api.OpenEventsAsync($"/api/lives/{session}/events");
+        await viewer.UntilAsync(e => e.Kind == "session");
+
+        (await _api.PostAsync($"/api/flash-deals/{dealId}/start", null, brand.Key)).Expect(HttpStatusCode.OK);
+        await viewer.UntilAsync(e => e.Kind == "deal" && e.Data.GetProperty("status").GetString() == "active");
+        var run = Guid.NewGuid().ToString("N")[..8];
+        await Task.WhenAll(Enumerable.Range(0, 3).Select(i => _api.LiveBuyAsync(session, $"deal-stream-{run}-{i}", product, quantity: 2)));
+
+        var seen = new List<ServerEvent>();
+        var soldOut = await viewer.UntilAsync(e => e.Kind == "deal" && e.Data.GetProperty("status").GetString() == "soldOut", seen);
+        Assert.Equal(0, soldOut.Data.GetProperty("remaining").GetInt32());
+        // Remaining only ever falls on the way there.
+        var remaining = seen.Where(e => e.Kind == "deal").Select(e => e.Data.GetProperty("remaining").GetInt32()).ToArray();
+        Assert.Equal(remaining.OrderByDescending(r => r), remaining);
+    }
+
     private async Task<string> StartLiveAsync(Party creator, string product)
     {
         var session = await _api.CreateLiveAsync(creator);
