@@ -51,9 +51,16 @@ public static class DealEndpoints
         {
             return Problems.NotFound($"Product '{productId}'");
         }
-        if (body.SessionId is { } sessionId && (!Input.IsLiveSessionId(sessionId) || await grains.GetGrain<ILiveSessionGrain>(sessionId).GetTermsAsync() is null))
+        if (body.SessionId is { } sessionId)
         {
-            return Problems.NotFound($"Live session '{sessionId}'");
+            if (!Input.IsLiveSessionId(sessionId) || await grains.GetGrain<ILiveSessionGrain>(sessionId).GetTermsAsync() is not { } session)
+            {
+                return Problems.NotFound($"Live session '{sessionId}'");
+            }
+            if (!session.Showcase.Contains(productId, StringComparer.Ordinal))
+            {
+                return Problems.From(Failure.Conflict($"Product '{productId}' is not in the showcase of live session '{sessionId}'; a deal of a session sells what it shows."));
+            }
         }
         var dealId = Identifiers.NewRandom(IdPrefixes.FlashDeal);
         var definition = new DealDefinition(productId, product.BrandId, body.SessionId, body.DealPriceMinor.Value, product.Currency, body.Units.Value,

@@ -178,7 +178,8 @@ public sealed class ProductGrain(
 
     public async Task DealEndedAsync(string dealId, int returned, StockCounts counts)
     {
-        Changed(counts.Version, soldDelta: 0, stockedDelta: returned);
+        // Read again rather than add: a close retried after a lost answer gives back 0, yet its units are in the row.
+        await ReadAgainAsync(CancellationToken.None);
         if (S.Deals.RemoveAll(d => d.DealId == dealId) > 0)
         {
             await Commit.DurableAsync();

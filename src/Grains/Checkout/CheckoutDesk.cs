@@ -432,7 +432,8 @@ public sealed class CheckoutDesk(
     /// <summary>
     /// One call per flash deal for the whole window: a live buy of a product with a deal for its session (or for every
     /// session) that is active is sold from the deal's units at the deal's price, within its per-buyer limit; a deal
-    /// not active leaves the buy to the product at its own price. Answers the deals that granted units.
+    /// not active leaves the buy to the next deal of the product, and then to the product at its own price. Answers
+    /// the deals that granted units.
     /// </summary>
     private async Task<IReadOnlyCollection<string>> ReserveDealsAsync(List<Pending> window, string reservationId)
     {
@@ -442,77 +443,113 @@ public sealed class CheckoutDesk(
             return [];
         }
         var quotes = new Dictionary<string, ProductQuote?>(StringComparer.Ordinal);
-        foreach (var (productId, quote) in await Task.WhenAll(live.SelectMany(p => p.Items).Select(i => i.ProductId).Distinct(StringComparer.Ordinal)
-            .Select(async productId => (productId, await Product(productId).QuoteAsync()))))
+        var unreachable = new HashSet<string>(StringComparer.Ordinal);
+        await Task.WhenAll(live.SelectMany(p => p.Items).Select(i => i.ProductId).Distinct(StringComparer.Ordinal).Select(async productId =>
         {
-            quotes[productId] = quote;
-        }
-        var byDeal = new Dictionary<string, List<(Pending Pending, int Item)>>(StringComparer.Ordinal);
+            try
+            {
+                var quote = await Product(productId).QuoteAsync();
+                lock (quotes)
+                {
+                    quotes[productId] = quote;
+                }
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                logger.CheckoutStepDeferred(exception, "quote for deals", 1);
+                lock (quotes)
+                {
+                    unreachable.Add(productId);
+                }
+            }
+        }));
+        // Each live item's candidate deals: the session's own first, then the product's deals for every session.
+        var candidates = new List<(Pending Pending, int Item, Queue<string> Deals)>();
         foreach (var pending in live)
         {
             for (var i = 0; i < pending.Items.Count; i++)
             {
-                var deals = quotes[pending.Items[i].ProductId]?.Deals ?? [];
-                var deal = deals.FirstOrDefault(d => d.SessionId == pending.Live!.SessionId) ?? deals.FirstOrDefault(d => d.SessionId is null);
-                if (deal is null)
+                var productId = pending.Items[i].ProductId;
+                if (unreachable.Contains(productId))
                 {
+                    pending.Refusal ??= new Failure(FailureKind.Unavailable, "Checkout unavailable", "A product could not be reached; retry with the same Idempotency-Key.");
                     continue;
                 }
-                if (!byDeal.TryGetValue(deal.DealId, out var asks))
-                {
-                    byDeal[deal.DealId] = asks = [];
-                }
-                asks.Add((pending, i));
+                var deals = quotes[productId]?.Deals ?? [];
+                var ordered = deals.Where(d => d.SessionId == pending.Live!.SessionId).Concat(deals.Where(d => d.SessionId is null)).Select(d => d.DealId);
+                candidates.Add((pending, i, new Queue<string>(ordered)));
             }
         }
-        var granting = new List<string>();
-        await Task.WhenAll(byDeal.Select(async deal =>
+        var granting = new HashSet<string>(StringComparer.Ordinal);
+        while (true)
         {
-            var asks = deal.Value;
-            DealReservation reservation;
-            try
+            candidates.RemoveAll(c => c.Deals.Count == 0 || c.Pending.Refusal is not null);
+            if (candidates.Count == 0)
             {
-                reservation = await grains.GetGrain<IFlashDealGrain>(deal.Key).ReserveAsync(reservationId,
-                    asks.Select(a => new DealRequest(a.Pending.CheckoutId, a.Pending.ShopperId, a.Pending.Items[a.Item].Quantity)).ToArray());
+                break;
             }
-            catch (Exception exception) when (exception is not OperationCanceledException)
+            var round = candidates.GroupBy(c => c.Deals.Dequeue(), StringComparer.Ordinal).ToList();
+            var asked = await Task.WhenAll(round.Select(async deal =>
             {
-                logger.CheckoutStepDeferred(exception, "reserve deal", asks.Count);
-                foreach (var (pending, _) in asks)
+                var asks = deal.ToList();
+                try
                 {
-                    pending.Refusal ??= new Failure(FailureKind.Unavailable, "Checkout unavailable", "A flash deal could not be reached; retry with the same Idempotency-Key.");
+                    return (Deal: deal.Key, Asks: asks, Reservation: (DealReservation?)await grains.GetGrain<IFlashDealGrain>(deal.Key).ReserveAsync(reservationId,
+                        asks.Select(a => new DealRequest(a.Pending.CheckoutId, a.Pending.ShopperId, a.Pending.Items[a.Item].Quantity)).ToArray()));
                 }
-                return;
-            }
-            lock (granting)
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    logger.CheckoutStepDeferred(exception, "reserve deal", asks.Count);
+                    return (Deal: deal.Key, Asks: asks, Reservation: (DealReservation?)null);
+                }
+            }));
+            foreach (var (dealId, asks, reservation) in asked)
             {
-                if (reservation.Answers.Contains(DealAnswer.Granted))
+                for (var j = 0; j < asks.Count; j++)
                 {
-                    granting.Add(deal.Key);
+                    var (pending, item, rest) = asks[j];
+                    var answer = reservation?.Answers[j];
+                    var quote = quotes[pending.Items[item].ProductId]!;
+                    switch (answer)
+                    {
+                        case null:
+                            pending.Refusal ??= new Failure(FailureKind.Unavailable, "Checkout unavailable", "A flash deal could not be reached; retry with the same Idempotency-Key.");
+                            break;
+                        case DealAnswer.NotActive:
+                            continue;
+                        case DealAnswer.Granted when quote.Status != ProductStatus.Active:
+                            // Granted, but the product was archived meanwhile: it cannot be bought (the hold is released at settlement).
+                            Refuse(pending, Failure.Conflict($"Product '{quote.ProductId}' is archived and cannot be bought."));
+                            break;
+                        case DealAnswer.Granted:
+                            granting.Add(dealId);
+                            pending.DealIds[item] = dealId;
+                            pending.Quotes[item] = quote with { UnitPriceMinor = reservation!.PriceMinor };
+                            break;
+                        case DealAnswer.Busy:
+                            pending.Refusal ??= new Failure(FailureKind.Unavailable, "Checkout busy", "This checkout is being decided on another silo; retry with the same Idempotency-Key.");
+                            break;
+                        case DealAnswer.LimitReached:
+                            Refuse(pending, Failure.Conflict($"deal-limit: deal '{dealId}' sells at most its per-buyer limit to one shopper."));
+                            break;
+                        default:
+                            Refuse(pending, Failure.Conflict($"Deal '{dealId}' has no units left."));
+                            break;
+                    }
+                    rest.Clear();
                 }
             }
-            for (var j = 0; j < asks.Count; j++)
-            {
-                var (pending, item) = asks[j];
-                var refusal = reservation.Answers[j] switch
-                {
-                    DealAnswer.LimitReached => Failure.Conflict($"deal-limit: deal '{deal.Key}' sells at most its per-buyer limit to one shopper."),
-                    DealAnswer.NoUnits => Failure.Conflict($"Deal '{deal.Key}' has no units left."),
-                    _ => null,
-                };
-                if (reservation.Answers[j] == DealAnswer.Granted)
-                {
-                    pending.DealIds[item] = deal.Key;
-                    pending.Quotes[item] = quotes[pending.Items[item].ProductId]! with { UnitPriceMinor = reservation.PriceMinor };
-                }
-                else if (refusal is not null && pending.Refusal is null)
-                {
-                    pending.Refusal = refusal;
-                    pending.Record = new CheckoutRecord(pending.CheckoutId, [], refusal);
-                }
-            }
-        }));
+        }
         return granting;
+
+        static void Refuse(Pending pending, Failure refusal)
+        {
+            if (pending.Refusal is null)
+            {
+                pending.Refusal = refusal;
+                pending.Record = new CheckoutRecord(pending.CheckoutId, [], refusal);
+            }
+        }
     }
 
     /// <summary>One call per product for the whole window; a checkout is refused if any of its products refuses it.</summary>
@@ -634,7 +671,9 @@ public sealed class CheckoutDesk(
             catch (Exception refusedByJournal) when (refusedByJournal is StockExhaustedException or DealLimitExceededException)
             {
                 var refusal = refusedByJournal is StockExhaustedException exhausted
-                    ? Failure.NotEnoughStock($"{(exhausted.ProductId is { } productId ? $"Product '{productId}' has" : "The products of this checkout have")} not enough units left.")
+                    ? Failure.NotEnoughStock(exhausted.ProductId is { } id && id.StartsWith(IdPrefixes.FlashDeal, StringComparison.Ordinal)
+                        ? $"Deal '{id}' has no units left."
+                        : $"{(exhausted.ProductId is { } productId ? $"Product '{productId}' has" : "The products of this checkout have")} not enough units left.")
                     : Failure.Conflict("deal-limit: a flash deal sells at most its per-buyer limit to one shopper.");
                 var refused = new CheckoutRecord(record.CheckoutId, [], refusal);
                 var segment = await CommitOnceAsync([refused]);

@@ -43,7 +43,17 @@ public sealed record FlashDealView(
     [property: Id(7)] int PerBuyerLimit,
     [property: Id(8)] DealStatus Status,
     [property: Id(9)] DateTimeOffset? StartsAt,
-    [property: Id(10)] DateTimeOffset? EndsAt);
+    [property: Id(10)] DateTimeOffset? EndsAt)
+{
+    /// <summary>The view as it stands at <paramref name="at"/>: a countdown or a deal that ran out of time moves on by itself.</summary>
+    public FlashDealView AsOf(DateTimeOffset at) => Status switch
+    {
+        DealStatus.Counting when at >= EndsAt => this with { Status = DealStatus.Ended },
+        DealStatus.Counting when at >= StartsAt => this with { Status = DealStatus.Active },
+        DealStatus.Active when at >= EndsAt => this with { Status = DealStatus.Ended },
+        _ => this,
+    };
+}
 
 /// <summary>One checkout's ask of a deal.</summary>
 [GenerateSerializer, Immutable, Alias("vetrina.deal-request")]
@@ -61,6 +71,9 @@ public enum DealAnswer
     LimitReached = 2,
     /// <summary>The deal has no unit left for this ask (409).</summary>
     NoUnits = 3,
+
+    /// <summary>The same checkout is being decided in another window (503, not journalled: its retry gets that outcome).</summary>
+    Busy = 4,
 }
 
 /// <summary>What a deal answered a window: per request, and the price of the granted ones.</summary>

@@ -36,6 +36,9 @@ public sealed class FlashDealGrain(
     private readonly Dictionary<string, (List<DealRequest> Asks, long At)> _reservations = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _buyers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _heldByShopper = new(StringComparer.Ordinal);
+
+    /// <summary>Checkouts holding units now.</summary>
+    private readonly HashSet<string> _heldCheckouts = new(StringComparer.Ordinal);
     private int _stocked;
     private int _sold;
     private long _version;
@@ -47,8 +50,10 @@ public sealed class FlashDealGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (S.Carved && await journal.ReadDealAsync(DealId, cancellationToken) is { } counts)
+        if (S.Definition is not null && await journal.ReadDealAsync(DealId, cancellationToken) is { } counts)
         {
+            // Carved even if the crash came before that was written: the journal's row says so.
+            S.Carved = true;
             (_stocked, _sold, _version) = (counts.Stock.Stocked, counts.Stock.Sold, counts.Stock.Version);
             foreach (var (shopperId, units) in counts.Buyers)
             {
@@ -137,11 +142,22 @@ public sealed class FlashDealGrain(
             return Failure.Conflict($"Deal '{DealId}' has started already.");
         }
         var now = clock.UtcNow;
-        S.StartsAt = now.AddSeconds(deal.CountdownSeconds);
-        S.EndsAt = S.StartsAt.Value.AddSeconds(deal.DurationSeconds);
-        // The reminder that returns the unsold units exists before the deal can sell (it survives restarts and silo loss).
-        await this.RegisterOrUpdateReminder(EndReminder, Max(S.EndsAt.Value - now, TimeSpan.FromSeconds(1)), TimeSpan.FromMinutes(1));
-        await state.SaveAsync(this);
+        var startsAt = now.AddSeconds(deal.CountdownSeconds);
+        var endsAt = startsAt.AddSeconds(deal.DurationSeconds);
+        // The reminder that returns the unsold units exists before the deal can sell (it survives restarts and silo
+        // loss); the times take effect only once both it and the state are written.
+        await this.RegisterOrUpdateReminder(EndReminder, Max(endsAt - now, TimeSpan.FromSeconds(1)), TimeSpan.FromMinutes(1));
+        state.State.StartsAt = startsAt;
+        state.State.EndsAt = endsAt;
+        try
+        {
+            await state.SaveAsync(this);
+        }
+        catch
+        {
+            (state.State.StartsAt, state.State.EndsAt) = (null, null);
+            throw;
+        }
         await ShowAsync();
         return Outcome<FlashDealView>.Ok(View());
     }
@@ -161,6 +177,13 @@ public sealed class FlashDealGrain(
         for (var i = 0; i < requests.Count; i++)
         {
             var ask = requests[i];
+            if (_heldCheckouts.Contains(ask.CheckoutId))
+            {
+                // The same checkout holds units in another window (its key retried on another silo): that window decides
+                // it; this ask is answered "busy" (503, not journalled), and its retry gets the first window's outcome.
+                answers[i] = DealAnswer.Busy;
+                continue;
+            }
             var has = _buyers.GetValueOrDefault(ask.ShopperId) + _heldByShopper.GetValueOrDefault(ask.ShopperId);
             if (has + ask.Quantity > deal.PerBuyerLimit)
             {
@@ -175,6 +198,7 @@ public sealed class FlashDealGrain(
                 answers[i] = DealAnswer.Granted;
                 _held += ask.Quantity;
                 _heldByShopper[ask.ShopperId] = _heldByShopper.GetValueOrDefault(ask.ShopperId) + ask.Quantity;
+                _heldCheckouts.Add(ask.CheckoutId);
                 granted.Add(ask);
             }
         }
@@ -187,7 +211,8 @@ public sealed class FlashDealGrain(
 
     public async Task SettleAsync(string reservationId, IReadOnlyList<string> sold, StockCounts? counts)
     {
-        if (_reservations.Remove(reservationId, out var held))
+        var released = _reservations.Remove(reservationId, out var held);
+        if (released)
         {
             Release(held.Asks);
             var committed = sold.ToHashSet(StringComparer.Ordinal);
@@ -196,9 +221,14 @@ public sealed class FlashDealGrain(
                 _buyers[ask.ShopperId] = _buyers.GetValueOrDefault(ask.ShopperId) + ask.Quantity;
             }
         }
-        if (counts is not null && counts.Version > _version)
+        if (counts is not null)
         {
-            (_stocked, _sold, _version) = (counts.Stocked, counts.Sold, counts.Version);
+            Observe(counts);
+        }
+        if (S.Closed && released)
+        {
+            // Units this window held past the end and did not sell go back to the product now.
+            await ReturnUnsoldAsync();
         }
         await ShowAsync();
     }
@@ -221,7 +251,7 @@ public sealed class FlashDealGrain(
             Release(_reservations[reservationId].Asks);
             _reservations.Remove(reservationId);
         }
-        if (await journal.ReadDealAsync(DealId) is { } counts)
+        if (await journal.ReadDealAsync(DealId) is { } counts && counts.Stock.Version >= _version)
         {
             (_stocked, _sold, _version) = (counts.Stock.Stocked, counts.Stock.Sold, counts.Stock.Version);
             _buyers.Clear();
@@ -236,6 +266,7 @@ public sealed class FlashDealGrain(
     {
         foreach (var ask in asks)
         {
+            _heldCheckouts.Remove(ask.CheckoutId);
             _held -= ask.Quantity;
             var left = _heldByShopper[ask.ShopperId] - ask.Quantity;
             if (left == 0)
@@ -253,13 +284,26 @@ public sealed class FlashDealGrain(
     {
         if (await journal.RestockAsync(operationId, DealId, quantity) is { } counts)
         {
+            Observe(counts);
+        }
+        // Once the deal is over the unit goes on to the product, as its unsold units did; also when the restock was
+        // done before and this is a retry whose first attempt did not get that far (giving back is safe to repeat).
+        if (Over)
+        {
+            await ReturnUnsoldAsync();
+        }
+        await ShowAsync();
+    }
+
+    /// <summary>The deal has ended (or is ending): what is not sold belongs to the product again.</summary>
+    private bool Over => S.Closed || _closing is not null || (S.EndsAt is { } endsAt && clock.UtcNow >= endsAt);
+
+    /// <summary>Counts of the deal's row, taken only when newer than what the grain has.</summary>
+    private void Observe(StockCounts counts)
+    {
+        if (counts.Version > _version)
+        {
             (_stocked, _sold, _version) = (counts.Stocked, counts.Sold, counts.Version);
-            if (S.Closed)
-            {
-                // The deal is over: the unit goes on to the product, as its unsold units did.
-                await ReturnUnsoldAsync();
-            }
-            await ShowAsync();
         }
     }
 
@@ -306,8 +350,8 @@ public sealed class FlashDealGrain(
     private async Task ReturnUnsoldAsync()
     {
         var deal = S.Definition!;
-        var (returned, dealCounts, productCounts) = await journal.CloseDealAsync(DealId, deal.ProductId);
-        (_stocked, _sold, _version) = (dealCounts.Stocked, dealCounts.Sold, dealCounts.Version);
+        var (returned, dealCounts, productCounts) = await journal.CloseDealAsync(DealId, deal.ProductId, keep: _held);
+        Observe(dealCounts);
         await GrainFactory.GetGrain<IProductGrain>(deal.ProductId).DealEndedAsync(DealId, returned, productCounts);
     }
 

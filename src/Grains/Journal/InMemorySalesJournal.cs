@@ -219,21 +219,21 @@ public sealed class InMemorySalesJournal : ISalesJournal
         }
     }
 
-    public Task<(int Returned, StockCounts Deal, StockCounts Product)> CloseDealAsync(string dealId, string productId, CancellationToken cancellationToken = default)
+    public Task<(int Returned, StockCounts Deal, StockCounts Product)> CloseDealAsync(string dealId, string productId, int keep, CancellationToken cancellationToken = default)
     {
         lock (_lock)
         {
             var deal = _stock[dealId];
             var product = _stock[productId];
-            var unsold = deal.Stocked - deal.Sold;
+            var unsold = deal.Stocked - deal.Sold - keep;
             if (unsold > 0)
             {
-                deal = deal with { Stocked = deal.Sold, Version = deal.Version + 1 };
+                deal = deal with { Stocked = deal.Stocked - unsold, Version = deal.Version + 1 };
                 product = product with { Stocked = product.Stocked + unsold, Version = product.Version + 1 };
                 _stock[dealId] = deal;
                 _stock[productId] = product;
             }
-            return Task.FromResult((unsold, deal, product));
+            return Task.FromResult((Math.Max(unsold, 0), deal, product));
         }
     }
 

@@ -170,11 +170,12 @@ public interface ISalesJournal
     Task<StockCounts?> CarveDealAsync(string dealId, string productId, int units, int perBuyerLimit, int keepFree, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// In one transaction: gives the deal's unsold units back to the product (nothing more sells from the deal's row).
+    /// In one transaction: gives the deal's unsold units back to the product, but for <c>keep</c> units still held by
+    /// windows in flight (given back by a later call once they settle or go stale).
     /// Safe to repeat: each call moves what is unsold at that moment, so a unit comes back once (a later refund of a
     /// deal line is given back by the next call). Answers the units moved and both rows' counts.
     /// </summary>
-    Task<(int Returned, StockCounts Deal, StockCounts Product)> CloseDealAsync(string dealId, string productId, CancellationToken cancellationToken = default);
+    Task<(int Returned, StockCounts Deal, StockCounts Product)> CloseDealAsync(string dealId, string productId, int keep, CancellationToken cancellationToken = default);
 
     /// <summary>The deal's row and its buyers' units; null for a deal never carved.</summary>
     Task<DealCounts?> ReadDealAsync(string dealId, CancellationToken cancellationToken = default);

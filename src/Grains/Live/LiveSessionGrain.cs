@@ -414,7 +414,7 @@ public sealed class LiveSessionGrain(
     }
 
     private LiveSessionView View() => new(SessionId, S.Definition!.CreatorId, S.Definition.Title, S.Status, S.Definition.ScheduledFor,
-        S.StartedAt, S.EndedAt, S.Showcase.ToArray(), S.PinnedProductId, S.Deals.Values.ToArray(), S.Status == LiveStatus.Ended ? 0 : CurrentViewers());
+        S.StartedAt, S.EndedAt, S.Showcase.ToArray(), S.PinnedProductId, S.Deals.Values.Select(d => d.AsOf(clock.UtcNow)).ToArray(), S.Status == LiveStatus.Ended ? 0 : CurrentViewers());
 
     private static string Name(LiveStatus status) => status.ToString().ToLowerInvariant();
 }

@@ -274,6 +274,9 @@ public sealed class HostileInputTests(ITestOutputHelper output) : IAsyncLifetime
         var deal = (await api.PostAsync($"/api/products/{product}/flash-deals",
             new { sessionId = live, dealPriceMinor = 900, units = 3, perBuyerLimit = 1, durationSeconds = 86_400 }, brandA.Key)).Expect(HttpStatusCode.Created).Str("dealId");
         (await api.PostAsync($"/api/flash-deals/{deal}/start", null, brandA.Key)).Expect(HttpStatusCode.OK);
+        await Eventually.HoldsAsync(() => api.GetAsync($"/api/lives/{live}", key: null),
+            r => r.Body.GetProperty("deals").EnumerateArray().Any(d => d.GetProperty("status").GetString() == "active"),
+            because: "the deal reports its start to its session");
 
         // One click and four one-tap buys (one cancelled) and one live buy: wait until the silo's click tally and the
         // journal's projection have reached the link, the session and the brand, so that the snapshot taken next is the settled state.

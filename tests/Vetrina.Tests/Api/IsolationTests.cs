@@ -20,7 +20,7 @@ public abstract class IsolationTests(IApiTarget target) : IAsyncLifetime
         var orderA = (await _api.BuyAsync(codeA, "isolation-shopper")).Expect(HttpStatusCode.Created).Str("orderId");
         var liveA = await _api.CreateLiveAsync(creatorA);
         var dealA = (await _api.PostAsync($"/api/products/{productA}/flash-deals",
-            new { sessionId = liveA, dealPriceMinor = 100, units = 5, perBuyerLimit = 1, durationSeconds = 60 }, brandA.Key)).Expect(HttpStatusCode.Created).Str("dealId");
+            new { dealPriceMinor = 100, units = 5, perBuyerLimit = 1, durationSeconds = 60 }, brandA.Key)).Expect(HttpStatusCode.Created).Str("dealId");
         _w = new World(brandA, brandB, creatorA, creatorB, productA, codeA, orderA, liveA, dealA);
     }
 

@@ -58,6 +58,47 @@ public abstract class FlashDealTests(IApiTarget target)
     }
 
     [Fact]
+    public async Task A_key_sent_twice_at_once_buys_once_and_is_never_refused_for_the_limit_it_would_reach_alone()
+    {
+        var brand = await _api.CreateBrandAsync();
+        var product = await _api.CreateProductAsync(brand, stock: 100);
+        var creator = await _api.CreateCreatorAsync();
+        var session = await StartLiveAsync(creator, product);
+        var dealId = (await _api.PostAsync($"/api/products/{product}/flash-deals",
+            new { sessionId = session, dealPriceMinor = 300, units = 80, perBuyerLimit = 1, durationSeconds = 600 }, brand.Key)).Expect(HttpStatusCode.Created).Str("dealId");
+        (await _api.PostAsync($"/api/flash-deals/{dealId}/start", null, brand.Key)).Expect(HttpStatusCode.OK);
+        var run = Guid.NewGuid().ToString("N")[..8];
+
+        // On the cluster the two sends of a key go to different silos: one window decides the key, the other waits.
+        var shoppers = await Task.WhenAll(Enumerable.Range(0, 60).Select(async i =>
+        {
+            var sends = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => UntilDecidedAsync(() => _api.LiveBuyAsync(session, $"twice-{run}-{i}", product, idempotencyKey: $"twice-{i}"))));
+            return sends;
+        }));
+
+        Assert.All(shoppers, sends =>
+        {
+            Assert.All(sends, r => r.Expect(HttpStatusCode.Created));
+            Assert.Equal(sends[0].Str("orderId"), sends[1].Str("orderId"));
+        });
+        Assert.Equal(20, (await _api.GetAsync($"/api/flash-deals/{dealId}", key: null)).Expect(HttpStatusCode.OK).Number("remaining"));
+    }
+
+    /// <summary>Sends until the answer is a decision: a 503 (the key is being decided elsewhere) is retried with the same key.</summary>
+    private static async Task<Reply> UntilDecidedAsync(Func<Task<Reply>> send)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var reply = await send();
+            if (reply.Status != HttpStatusCode.ServiceUnavailable || attempt == 50)
+            {
+                return reply;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(50));
+        }
+    }
+
+    [Fact]
     public async Task Deals_refuse_what_their_rules_forbid_and_change_nothing()
     {
         var brand = await _api.CreateBrandAsync();

@@ -402,15 +402,16 @@ public sealed class PostgresSalesJournal(NpgsqlDataSource database) : ISalesJour
         return counts;
     }
 
-    public async Task<(int Returned, StockCounts Deal, StockCounts Product)> CloseDealAsync(string dealId, string productId, CancellationToken cancellationToken = default)
+    public async Task<(int Returned, StockCounts Deal, StockCounts Product)> CloseDealAsync(string dealId, string productId, int keep, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         // The deal's row is locked first and read as it is then: a commit selling from it waits, or went before.
         int unsold;
-        await using (var read = new NpgsqlCommand("SELECT stocked - sold FROM vetrina_product_stock WHERE product_id = $1 FOR UPDATE", connection, transaction))
+        await using (var read = new NpgsqlCommand("SELECT stocked - sold - $2 FROM vetrina_product_stock WHERE product_id = $1 FOR UPDATE", connection, transaction))
         {
             read.Parameters.Add(new NpgsqlParameter<string> { TypedValue = dealId });
+            read.Parameters.Add(new NpgsqlParameter<int> { TypedValue = keep });
             unsold = (int)(await read.ExecuteScalarAsync(cancellationToken))!;
         }
         if (unsold > 0)

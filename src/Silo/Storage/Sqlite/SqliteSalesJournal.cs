@@ -362,11 +362,11 @@ public sealed class SqliteSalesJournal(string connectionString) : ISalesJournal
         return counts;
     }
 
-    public async Task<(int Returned, StockCounts Deal, StockCounts Product)> CloseDealAsync(string dealId, string productId, CancellationToken cancellationToken = default)
+    public async Task<(int Returned, StockCounts Deal, StockCounts Product)> CloseDealAsync(string dealId, string productId, int keep, CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var transaction = connection.BeginTransaction(deferred: false);
-        var unsold = Convert.ToInt32(await ScalarAsync(connection, transaction, "SELECT stocked - sold FROM vetrina_product_stock WHERE product_id = $id", cancellationToken, ("$id", dealId)),
+        var unsold = Convert.ToInt32(await ScalarAsync(connection, transaction, "SELECT stocked - sold - $keep FROM vetrina_product_stock WHERE product_id = $id", cancellationToken, ("$id", dealId), ("$keep", keep)),
             System.Globalization.CultureInfo.InvariantCulture);
         if (unsold > 0)
         {
