@@ -45,7 +45,7 @@ public sealed partial class LiveEventHub(IGrainFactory grains, IOptions<LiveOpti
             {
                 _feeds[sessionId] = feed = new Feed(this, grains, sessionId);
             }
-            feed.Streams.Add(channel.Writer);
+            feed.Streams.Add((channel.Writer, withStats));
         }
         try
         {
@@ -69,6 +69,15 @@ public sealed partial class LiveEventHub(IGrainFactory grains, IOptions<LiveOpti
             }
             await foreach (var e in channel.Reader.ReadAllAsync(cancellationToken))
             {
+                if (e.Kind == LiveEventKinds.Stats)
+                {
+                    // Not numbered among the session's events: it neither fills nor opens a gap.
+                    if (e.Epoch == epoch)
+                    {
+                        yield return e;
+                    }
+                    continue;
+                }
                 if (e.Epoch == epoch && e.Sequence <= sent)
                 {
                     continue;
@@ -107,7 +116,7 @@ public sealed partial class LiveEventHub(IGrainFactory grains, IOptions<LiveOpti
             bool last;
             lock (_lock)
             {
-                feed.Streams.Remove(channel.Writer);
+                feed.Streams.Remove((channel.Writer, withStats));
                 last = feed.Streams.Count == 0;
                 if (last)
                 {
@@ -124,14 +133,15 @@ public sealed partial class LiveEventHub(IGrainFactory grains, IOptions<LiveOpti
 
     private void Deliver(Feed feed, LiveEvent[] events)
     {
-        ChannelWriter<LiveEvent>[] streams;
+        (ChannelWriter<LiveEvent> Writer, bool WithStats)[] streams;
         lock (_lock)
         {
             streams = [.. feed.Streams];
         }
-        foreach (var stream in streams)
+        foreach (var (stream, withStats) in streams)
         {
-            foreach (var e in events)
+            // Sales figures wake only the streams that may see them, not every viewer's.
+            foreach (var e in events.Where(e => withStats || e.Kind != LiveEventKinds.Stats))
             {
                 if (!stream.TryWrite(e))
                 {
@@ -161,7 +171,8 @@ public sealed partial class LiveEventHub(IGrainFactory grains, IOptions<LiveOpti
             _session = grains.GetGrain<ILiveSessionGrain>(sessionId);
         }
 
-        public List<ChannelWriter<LiveEvent>> Streams { get; } = [];
+        /// <summary>This silo's streams of the session, and whether each may see sales figures.</summary>
+        public List<(ChannelWriter<LiveEvent> Writer, bool WithStats)> Streams { get; } = [];
 
         /// <summary>Subscribes once; a subscription that failed is tried again by the next stream that asks.</summary>
         public Task SubscribedAsync()

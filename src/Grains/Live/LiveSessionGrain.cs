@@ -316,15 +316,20 @@ public sealed class LiveSessionGrain(
         if (_statsChanged)
         {
             _statsChanged = false;
-            Send(new LiveEvent(_epoch, ++_sequence, LiveEventKinds.Stats, clock.UtcNow, Stats: Stats()));
+            // Stats are a latest value for the few streams that may see them: not numbered among the session's
+            // events and not kept for resuming (a stream that resumes gets them in its snapshot or with the next change).
+            Send(new LiveEvent(_epoch, _sequence, LiveEventKinds.Stats, clock.UtcNow, Stats: Stats()), keep: false);
         }
         return Task.CompletedTask;
     }
 
     /// <summary>Keeps the event for resuming streams and pushes it once to every subscribed silo.</summary>
-    private void Send(LiveEvent e)
+    private void Send(LiveEvent e, bool keep = true)
     {
-        _history.Enqueue(e);
+        if (keep)
+        {
+            _history.Enqueue(e);
+        }
         var keepAfter = e.At - options.Value.EventHistory;
         while (_history.Count > MaxHistory || (_history.TryPeek(out var oldest) && oldest.At < keepAfter))
         {
