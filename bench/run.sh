@@ -18,6 +18,33 @@ for argument in "$@"; do
   if [ "$argument" = "--help" ]; then exec dotnet "$BENCH" --help; fi
 done
 
+# live-streams holds one socket per event stream in the driver and another in the engine (both inherit this shell's
+# limits): the soft limit of open files must leave room for --streams of them. Raised here when it is lower (up to the
+# hard limit, or beyond it as root); a clear stop when it cannot be.
+scenarios="" streams=10000 previous=""
+for argument in "$@"; do
+  case "$previous" in
+    --scenarios) scenarios="$argument" ;;
+    --streams) streams="$argument" ;;
+  esac
+  previous="$argument"
+done
+if [[ ",$scenarios," == *",live-streams,"* && "$streams" =~ ^[0-9]+$ ]]; then
+  needed=$((streams + 4096))
+  soft=$(ulimit -Sn)
+  if [ "$soft" != unlimited ] && [ "$soft" -lt "$needed" ]; then
+    hard=$(ulimit -Hn)
+    if [ "$hard" != unlimited ] && [ "$hard" -lt "$needed" ]; then
+      ulimit -Hn "$needed" 2>/dev/null || true
+    fi
+    if ! ulimit -Sn "$needed" 2>/dev/null; then
+      echo "bench/run.sh: live-streams with --streams $streams needs $needed open files per process, but the soft limit is $soft and the hard limit $(ulimit -Hn) cannot be raised here: raise it (e.g. LimitNOFILE, /etc/security/limits.conf, or ulimit -Hn as root) or pass a smaller --streams." >&2
+      exit 2
+    fi
+    echo "bench/run.sh: open files limit raised from $soft to $needed for $streams event streams"
+  fi
+fi
+
 postgres_start -c fsync=on -c synchronous_commit=on -c full_page_writes=on
 export VETRINA_BENCH_POSTGRES="Host=127.0.0.1;Port=$PG_PORT;Username=vetrina;Database=postgres"
 export VETRINA_BENCH_PGDATA="$PG_DIR/data"

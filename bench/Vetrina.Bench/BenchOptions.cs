@@ -6,13 +6,20 @@ namespace Vetrina.Bench;
 /// <summary>The benchmark's settings, from <c>--name value</c> arguments; every one has a default.</summary>
 public sealed class BenchOptions
 {
-    public static readonly string[] AllScenarios = ["ceiling", "json-ceiling", "viral-buy", "hot-row", "pgbench", "click", "funnel", "hot-read", "wide-catalog"];
+    /// <summary>What runs when --scenarios is not given.</summary>
+    public static readonly string[] DefaultScenarios = ["ceiling", "json-ceiling", "viral-buy", "hot-row", "pgbench", "click", "funnel", "hot-read", "wide-catalog"];
+
+    /// <summary>Scenarios that run only when --scenarios names them (they would take the default run past its time).</summary>
+    public static readonly string[] OptInScenarios = ["live-streams"];
+
+    public static readonly string[] AllScenarios = [.. DefaultScenarios, .. OptInScenarios];
 
     public const string Usage = """
         Usage: bash bench/run.sh [options]
-          --scenarios LIST        ceiling,json-ceiling,viral-buy,hot-row,pgbench,click,funnel,hot-read,wide-catalog
-                                  (default: all; json-ceiling runs the JSON buy and click ceilings, pgbench is skipped
-                                  when there is no pgbench on PATH)
+          --scenarios LIST        ceiling,json-ceiling,viral-buy,hot-row,pgbench,click,funnel,hot-read,wide-catalog,
+                                  live-streams (default: all but live-streams, which is opt-in: about 1 minute more, and
+                                  --streams + 4096 open files per process; json-ceiling runs the JSON buy and click
+                                  ceilings, pgbench is skipped when there is no pgbench on PATH)
           --modes LIST            engine modes: memory,postgres,postgres-one-write (default: all three; viral buy runs in
                                   each, click/funnel/hot-read in memory and postgres, wide catalog in memory)
           --concurrency LIST      connections of the closed loop (default 8,32,128)
@@ -28,11 +35,18 @@ public sealed class BenchOptions
           --zipf S                wide catalog: Zipf exponent over products (default 1.0)
           --idle-timeout SPAN     passed as --Vetrina:GrainCollection:CollectionAge to the wide-catalog silo (default 00:00:30)
           --idle-observe SECONDS  wide catalog: how long memory and activations are watched after the load (default 60)
+          --streams N             live streams: event streams opened to one live session, one socket each (default 10000;
+                                  bash bench/run.sh raises the soft limit of open files to N + 4096 when it can)
+          --pin-changes K         live streams: pin changes sent once the streams are open (default 20)
+          --pin-interval-ms N     live streams: time between two pin changes (default 500)
+          --live-buy-connections N
+                                  live streams: connections of the live buy load, run with the streams open and again
+                                  with none (default 32; 0 skips both)
           --out DIR               where latest.md, latest.json, throughput.png and logs go (default bench/results)
         Environment: VETRINA_BENCH_POSTGRES (server connection string), VETRINA_BENCH_PGDATA (its data folder, for its CPU share).
         """;
 
-    public IReadOnlyList<string> Scenarios { get; private set; } = AllScenarios;
+    public IReadOnlyList<string> Scenarios { get; private set; } = DefaultScenarios;
 
     public IReadOnlyList<EngineMode> Modes { get; private set; } = [EngineMode.Memory, EngineMode.Postgres, EngineMode.PostgresOneWrite];
 
@@ -61,6 +75,14 @@ public sealed class BenchOptions
     public string IdleTimeout { get; private set; } = "00:00:30";
 
     public TimeSpan IdleObserve { get; private set; } = TimeSpan.FromSeconds(60);
+
+    public int Streams { get; private set; } = 10_000;
+
+    public int PinChanges { get; private set; } = 20;
+
+    public TimeSpan PinInterval { get; private set; } = TimeSpan.FromMilliseconds(500);
+
+    public int LiveBuyConnections { get; private set; } = 32;
 
     public string OutputDirectory { get; private set; } = Path.Combine("bench", "results");
 
@@ -110,6 +132,10 @@ public sealed class BenchOptions
                 case "--zipf": options.ZipfExponent = double.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--idle-timeout": options.IdleTimeout = Value(); break;
                 case "--idle-observe": options.IdleObserve = Seconds(Value()); break;
+                case "--streams": options.Streams = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--pin-changes": options.PinChanges = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--pin-interval-ms": options.PinInterval = TimeSpan.FromMilliseconds(double.Parse(Value(), CultureInfo.InvariantCulture)); break;
+                case "--live-buy-connections": options.LiveBuyConnections = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--out": options.OutputDirectory = Value(); break;
                 default: throw new ArgumentException($"Unknown option '{name}'.");
             }
@@ -117,6 +143,10 @@ public sealed class BenchOptions
         if (options.Concurrency.Count == 0 || options.Concurrency.Any(c => c < 1))
         {
             throw new ArgumentException("--concurrency needs positive numbers.");
+        }
+        if (options.Streams < 1 || options.PinChanges < 1 || options.PinInterval <= TimeSpan.Zero || options.LiveBuyConnections < 0)
+        {
+            throw new ArgumentException("--streams, --pin-changes and --pin-interval-ms need positive numbers, --live-buy-connections zero or more.");
         }
         return options;
     }

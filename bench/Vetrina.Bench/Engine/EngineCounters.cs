@@ -26,6 +26,18 @@ public sealed class EngineCounters(IReadOnlyDictionary<string, double> totals)
     /// <summary>Checkouts decided by the engine, every kind and outcome (Vetrina's meter).</summary>
     public const string Checkouts = "vetrina_checkouts_total";
 
+    /// <summary>Time the runtime paused the process for garbage collections (System.Runtime meter).</summary>
+    public const string GcPauseSeconds = "dotnet_gc_pause_time_seconds_total";
+
+    /// <summary>Garbage collections, every generation.</summary>
+    public const string GcCollections = "dotnet_gc_collections_total";
+
+    /// <summary>Times a thread waited for a lock held by another (Monitor).</summary>
+    public const string LockContentions = "dotnet_monitor_lock_contentions_total";
+
+    /// <summary>Work items the thread pool ran.</summary>
+    public const string ThreadPoolWorkItems = "dotnet_thread_pool_work_item_count_total";
+
     public double this[string name] => totals.GetValueOrDefault(name);
 
     public bool Has(string name) => totals.ContainsKey(name);

@@ -62,6 +62,40 @@ public sealed class VetrinaClient : IDisposable
         return json.GetProperty("code").GetString()!;
     }
 
+    /// <summary>A live session of <paramref name="creator"/> (scheduled); returns its id.</summary>
+    public async Task<string> CreateLiveAsync(Creator creator, string title)
+    {
+        var json = await SendAsync(HttpMethod.Post, $"/api/creators/{creator.CreatorId}/lives", creator.ApiKey, new { title });
+        return json.GetProperty("sessionId").GetString()!;
+    }
+
+    public Task StartLiveAsync(Creator creator, string sessionId) =>
+        SendAsync(HttpMethod.Post, $"/api/lives/{sessionId}/start", creator.ApiKey, null);
+
+    public Task SetShowcaseAsync(Creator creator, string sessionId, IReadOnlyList<string> productIds) =>
+        SendAsync(HttpMethod.Put, $"/api/lives/{sessionId}/showcase", creator.ApiKey, new { productIds });
+
+    /// <summary>Pins a product of the showcase (null unpins); returns the status, whatever it is.</summary>
+    public async Task<int> PinAsync(Creator creator, string sessionId, string? productId)
+    {
+        using var request = new HttpRequestMessage(productId is null ? HttpMethod.Delete : HttpMethod.Post, $"/api/lives/{sessionId}/pin");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", creator.ApiKey);
+        if (productId is not null)
+        {
+            request.Content = JsonContent.Create(new { productId });
+        }
+        using var response = await _http.SendAsync(request);
+        await response.Content.ReadAsByteArrayAsync();
+        return (int)response.StatusCode;
+    }
+
+    /// <summary>The orders a live session counts (<c>GET /api/lives/{id}/stats</c>, platform key).</summary>
+    public async Task<long> GetLiveOrdersAsync(string sessionId)
+    {
+        var json = await SendAsync(HttpMethod.Get, $"/api/lives/{sessionId}/stats", _platformKey, null);
+        return json.GetProperty("orders").GetInt64();
+    }
+
     /// <summary>Stock counts of a product: only its brand and the platform see them (anyone else gets the shop view).</summary>
     public async Task<StockFigures> GetStockAsync(string productId)
     {

@@ -119,6 +119,44 @@ public sealed class ViralBuys(VetrinaRequests common, string code, string tag, i
     }
 }
 
+/// <summary>One-tap buys in a live session (<c>POST /api/lives/{id}/buy</c>), each by a new shopper with its own Idempotency-Key.</summary>
+public sealed class LiveBuys(VetrinaRequests common, string sessionId, string productId, string tag, int connection, WriteLedger ledger) : IRequestSource
+{
+    private readonly RequestBuilder _builder = new();
+    private readonly byte[] _line = RequestBuilder.Ascii($"POST /api/lives/{sessionId}/buy HTTP/1.1\r\n");
+    private readonly byte[] _shopperPrefix = RequestBuilder.Ascii($"{tag}-{connection}-");
+    private readonly byte[] _product = RequestBuilder.Ascii($"\",\"productId\":\"{productId}\",\"quantity\":1}}");
+    private long _sequence;
+
+    public ReadOnlyMemory<byte> NextRequest(out int kind)
+    {
+        kind = 0;
+        _sequence++;
+        var b = _builder.Start();
+        b.StartBody().Append("{\"shopperId\":\""u8).Append(_shopperPrefix).Append(_sequence).Append(_product);
+        var length = b.EndBody(out var bodyStart);
+        b.Append(_line).Append(common.Headers).Append("Idempotency-Key: k"u8).Append(_sequence).Append("\r\n"u8);
+        return b.FinishWithBody(bodyStart, length);
+    }
+
+    public void Completed(int status)
+    {
+        if (status == 201)
+        {
+            ledger.Succeed();
+        }
+        else if (Outcomes.IsUnknown(status))
+        {
+            ledger.Unknown.Enqueue(new Replay("POST", $"/api/lives/{sessionId}/buy",
+                $"{{\"shopperId\":\"{tag}-{connection}-{_sequence}\",\"productId\":\"{productId}\",\"quantity\":1}}", $"k{_sequence}"));
+        }
+        else
+        {
+            ledger.Refuse();
+        }
+    }
+}
+
 /// <summary>Clicks on one link, each by a new shopper.</summary>
 public sealed class LinkClicks(VetrinaRequests common, string code, string tag, int connection, WriteLedger ledger) : IRequestSource
 {

@@ -124,6 +124,28 @@ public static class MarkdownReport
             md.AppendLine();
         }
 
+        if (runner.LiveStreams is { } live)
+        {
+            md.AppendLine("## Live streams: memory per stream and pin delivery").AppendLine();
+            md.AppendLine(I($"- {live.Opened:N0} of {live.Streams:N0} event streams (`GET /api/lives/{{id}}/events`, one socket each, anonymous) open on one live session in {live.OpenSeconds:F1} s; one engine process in memory mode"));
+            md.AppendLine($"- engine memory per open stream: resident {Kib(live.ResidentPerStream)}, live heap {Kib(live.LiveHeapPerStream)} (resident {Mb(live.ResidentBefore)} → {Mb(live.ResidentAfter)} MB, live heap {Mb(live.LiveHeapBefore)} → {Mb(live.LiveHeapAfter)} MB)");
+            md.AppendLine("  (each after a full GC forced through the diagnostics port: with no stream open, and once all were open and settled)");
+            md.AppendLine(I($"- {live.Changes} pin changes, one per {live.IntervalMs:F0} ms, {live.ChangesAnswered} answered 200 (p50 {live.ChangeLatency.P50:F1} ms, max {live.ChangeLatency.Max:F1} ms); {live.Deliveries:N0} pin events delivered, **{live.Missed:N0} missed**; CPU per delivered change: engine {live.ServerCpuMicrosecondsPerDelivery:F1} µs, driver {live.DriverCpuMicrosecondsPerDelivery:F1} µs"));
+            md.AppendLine();
+            md.AppendLine("| pin delivery delay, ms | p50 | p95 | p99 | max |");
+            md.AppendLine("|---|---:|---:|---:|---:|");
+            md.AppendLine(I($"| from the change's answer (earliest {live.EarliestFromAnswerMs:F1} ms; negative would be before the answer) | {live.DeliveryFromAnswer.P50:F1} | {live.DeliveryFromAnswer.P95:F1} | {live.DeliveryFromAnswer.P99:F1} | {live.DeliveryFromAnswer.Max:F1} |"));
+            md.AppendLine(I($"| from the change's request | {live.DeliveryFromRequest.P50:F1} | {live.DeliveryFromRequest.P95:F1} | {live.DeliveryFromRequest.P99:F1} | {live.DeliveryFromRequest.Max:F1} |"));
+            md.AppendLine();
+            if (live.BuysWithStreams is { } with && live.BuysAfterStreams is { } after)
+            {
+                md.AppendLine(I($"- live buys (`POST /api/lives/{{id}}/buy`, a new shopper each, {live.BuyConnections} connections), same engine: **{with:N0}/s with the streams open**, {after:N0}/s once they were closed ({(after > 0 ? with / after : double.NaN):F2})"));
+                md.AppendLine($"  - streams open: {Escape(live.EngineWithStreams ?? "")}");
+                md.AppendLine($"  - streams closed: {Escape(live.EngineAfterStreams ?? "")}");
+                md.AppendLine();
+            }
+        }
+
         md.AppendLine("## Invariants").AppendLine();
         var broken = results.Where(r => r.Broken).ToList();
         if (broken.Count == 0)
@@ -154,6 +176,8 @@ public static class MarkdownReport
 
     private static string Invariants(PointResult point) =>
         point.Checks.Count == 0 ? "–" : point.Checks.All(c => c.Passed) ? $"{point.Checks.Count} hold" : $"**{point.Checks.Count(c => !c.Passed)} BROKEN**";
+
+    private static string Mb(long? bytes) => bytes is { } b ? I($"{b / 1024.0 / 1024.0:F0}") : "?";
 
     private static string Kib(double? bytes) => bytes is { } b ? I($"{b / 1024:F1} KiB") : "–";
 

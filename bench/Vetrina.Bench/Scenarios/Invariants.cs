@@ -121,6 +121,13 @@ public static class Invariants
             low == high ? $"clicks {clicks}, answered 201: {low}" : $"clicks {clicks}, expected between {low} and {high}");
     }
 
+    /// <summary>A live session's orders (its stats, from the journal's projection) against the successful live buys.</summary>
+    public static async Task<Check> CheckLiveOrdersAsync(VetrinaClient client, string sessionId, long successes)
+    {
+        var orders = await EventuallyAsync(() => client.GetLiveOrdersAsync(sessionId), o => o == successes, EffectDeadline);
+        return new Check("live session's orders equal successful live buys", orders == successes, $"orders {orders}, successful buys {successes}");
+    }
+
     private static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan deadline)
     {
         var until = Stopwatch.GetTimestamp() + (long)(deadline.TotalSeconds * Stopwatch.Frequency);

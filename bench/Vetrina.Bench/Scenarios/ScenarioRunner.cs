@@ -117,6 +117,10 @@ public sealed partial class ScenarioRunner(BenchOptions options, Engines engines
         {
             await MeasureAsync("wide-catalog", "Vetrina wide catalog, memory", options.MaxConcurrency, p => WideCatalogAsync(p, options.MaxConcurrency));
         }
+        if (options.Runs("live-streams"))
+        {
+            await MeasureAsync("live-streams", LiveStreamsSeries, options.Streams, p => LiveStreamsAsync(p, options.Streams));
+        }
     }
 
     private async Task MeasureAsync(string scenario, string series, int concurrency, Func<PointResult, Task> run)
