@@ -42,6 +42,8 @@ public sealed class BenchOptions
           --live-buy-connections N
                                   live streams: connections of the live buy load, run with the streams open and again
                                   with none (default 32; 0 skips both)
+          --deal-units N          live streams: units of the flash deal sold out by 128 connections of live buys while the
+                                  streams are open (default 5000; 0 skips it)
           --out DIR               where latest.md, latest.json, throughput.png and logs go (default bench/results)
         Environment: VETRINA_BENCH_POSTGRES (server connection string), VETRINA_BENCH_PGDATA (its data folder, for its CPU share).
         """;
@@ -83,6 +85,8 @@ public sealed class BenchOptions
     public TimeSpan PinInterval { get; private set; } = TimeSpan.FromMilliseconds(500);
 
     public int LiveBuyConnections { get; private set; } = 32;
+
+    public int DealUnits { get; private set; } = 5_000;
 
     public string OutputDirectory { get; private set; } = Path.Combine("bench", "results");
 
@@ -136,6 +140,7 @@ public sealed class BenchOptions
                 case "--pin-changes": options.PinChanges = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--pin-interval-ms": options.PinInterval = TimeSpan.FromMilliseconds(double.Parse(Value(), CultureInfo.InvariantCulture)); break;
                 case "--live-buy-connections": options.LiveBuyConnections = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--deal-units": options.DealUnits = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--out": options.OutputDirectory = Value(); break;
                 default: throw new ArgumentException($"Unknown option '{name}'.");
             }
@@ -144,9 +149,9 @@ public sealed class BenchOptions
         {
             throw new ArgumentException("--concurrency needs positive numbers.");
         }
-        if (options.Streams < 1 || options.PinChanges < 1 || options.PinInterval <= TimeSpan.Zero || options.LiveBuyConnections < 0)
+        if (options.Streams < 1 || options.PinChanges < 1 || options.PinInterval <= TimeSpan.Zero || options.LiveBuyConnections < 0 || options.DealUnits < 0)
         {
-            throw new ArgumentException("--streams, --pin-changes and --pin-interval-ms need positive numbers, --live-buy-connections zero or more.");
+            throw new ArgumentException("--streams, --pin-changes and --pin-interval-ms need positive numbers, --live-buy-connections and --deal-units zero or more.");
         }
         return options;
     }

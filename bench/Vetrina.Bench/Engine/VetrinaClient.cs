@@ -89,6 +89,24 @@ public sealed class VetrinaClient : IDisposable
         return (int)response.StatusCode;
     }
 
+    /// <summary>A flash deal of a live session on one of its showcase's products (brand key); returns its id.</summary>
+    public async Task<string> CreateDealAsync(Brand brand, string productId, string sessionId, long dealPriceMinor, int units, int perBuyerLimit, int durationSeconds)
+    {
+        var json = await SendAsync(HttpMethod.Post, $"/api/products/{productId}/flash-deals", brand.ApiKey,
+            new { sessionId, dealPriceMinor, units, perBuyerLimit, durationSeconds });
+        return json.GetProperty("dealId").GetString()!;
+    }
+
+    public Task StartDealAsync(Brand brand, string dealId) =>
+        SendAsync(HttpMethod.Post, $"/api/flash-deals/{dealId}/start", brand.ApiKey, null);
+
+    /// <summary>A deal's remaining units and status (<c>GET /api/flash-deals/{id}</c>).</summary>
+    public async Task<(int Remaining, string Status)> GetDealAsync(string dealId)
+    {
+        var json = await SendAsync(HttpMethod.Get, $"/api/flash-deals/{dealId}", _platformKey, null);
+        return (json.GetProperty("remaining").GetInt32(), json.GetProperty("status").GetString()!);
+    }
+
     /// <summary>The orders a live session counts (<c>GET /api/lives/{id}/stats</c>, platform key).</summary>
     public async Task<long> GetLiveOrdersAsync(string sessionId)
     {
@@ -162,6 +180,22 @@ public sealed class VetrinaClient : IDisposable
         }
         using var response = await _http.SendAsync(request);
         return (int)response.StatusCode;
+    }
+
+    /// <summary>Sends a write again, same shopper and Idempotency-Key; returns the status and the answer's body (the first outcome, replayed).</summary>
+    public async Task<(int Status, string Body)> ReadReplayAsync(Replay replay)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(replay.Method), replay.Path)
+        {
+            Content = new StringContent(replay.Body, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _platformKey);
+        if (replay.IdempotencyKey is { } key)
+        {
+            request.Headers.Add("Idempotency-Key", key);
+        }
+        using var response = await _http.SendAsync(request);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
     private async Task<JsonElement> SendAsync(HttpMethod method, string path, string? bearer, object? body)

@@ -31,6 +31,7 @@ public enum StreamEnd
 public sealed class EventStreamReader
 {
     private static readonly byte[] PinnedField = "\"pinnedProductId\":\""u8.ToArray();
+    private static readonly byte[] SoldOutField = "\"status\":\"soldOut\""u8.ToArray();
 
     private readonly IPEndPoint _server;
     private readonly byte[] _request;
@@ -48,6 +49,7 @@ public sealed class EventStreamReader
     private byte[]? _epoch;
     private long _lastSequence = -1;
     private int _pins;
+    private long _soldOutArrival;
     private int _end;
     private bool _closing;
 
@@ -93,6 +95,12 @@ public sealed class EventStreamReader
 
     /// <summary>Pin events whose product was not that of the change of their rank, or beyond the last change.</summary>
     public int WrongPins { get; private set; }
+
+    /// <summary>Deal events received so far.</summary>
+    public int Deals { get; private set; }
+
+    /// <summary>Stopwatch ticks at which the first deal event with status <c>soldOut</c> arrived (0: none yet).</summary>
+    public long SoldOutArrival => Volatile.Read(ref _soldOutArrival);
 
     /// <summary>Events whose id went back, repeated a pin's id, or came from another epoch.</summary>
     public int BadIds { get; private set; }
@@ -366,6 +374,14 @@ public sealed class EventStreamReader
                 _pinArrivals[rank] = now;
             }
             Volatile.Write(ref _pins, rank + 1);
+        }
+        else if (kind.SequenceEqual("deal"u8))
+        {
+            Deals++;
+            if (SoldOutArrival == 0 && data.IndexOf(SoldOutField) >= 0)
+            {
+                Volatile.Write(ref _soldOutArrival, now);
+            }
         }
         else if (!HasSnapshot && kind.SequenceEqual("session"u8))
         {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 
 namespace Vetrina.Bench.Load;
 
@@ -153,6 +154,81 @@ public sealed class LiveBuys(VetrinaRequests common, string sessionId, string pr
         else
         {
             ledger.Refuse();
+        }
+    }
+}
+
+/// <summary>What the buys of a flash deal storm were told: when the first and last 201 came, and each sold buy, to read back.</summary>
+public sealed class DealTally
+{
+    private long _first;
+    private long _last;
+    private long _refused;
+
+    /// <summary>The sold buys, as replays (same shopper and Idempotency-Key): replaying one reads its order back.</summary>
+    public ConcurrentQueue<Replay> Sold { get; } = new();
+
+    public ConcurrentQueue<Replay> Unknown { get; } = new();
+
+    public long Refused => Interlocked.Read(ref _refused);
+
+    /// <summary>Stopwatch ticks of the first and the last 201 (0: none).</summary>
+    public long First => Interlocked.Read(ref _first);
+
+    public long Last => Interlocked.Read(ref _last);
+
+    public void Succeed(Replay buy)
+    {
+        var now = Stopwatch.GetTimestamp();
+        Sold.Enqueue(buy);
+        Interlocked.CompareExchange(ref _first, now, 0);
+        long last;
+        while ((last = Interlocked.Read(ref _last)) < now && Interlocked.CompareExchange(ref _last, now, last) != last)
+        {
+        }
+    }
+
+    public void Refuse() => Interlocked.Increment(ref _refused);
+}
+
+/// <summary>Live buys during a flash deal (<c>POST /api/lives/{id}/buy</c>), each by a new shopper with its own Idempotency-Key.</summary>
+public sealed class DealBuys(VetrinaRequests common, string sessionId, string productId, string tag, int connection, DealTally tally) : IRequestSource
+{
+    private readonly RequestBuilder _builder = new();
+    private readonly byte[] _line = RequestBuilder.Ascii($"POST /api/lives/{sessionId}/buy HTTP/1.1\r\n");
+    private readonly byte[] _shopperPrefix = RequestBuilder.Ascii($"{tag}-{connection}-");
+    private readonly byte[] _product = RequestBuilder.Ascii($"\",\"productId\":\"{productId}\",\"quantity\":1}}");
+    private long _sequence;
+
+    public ReadOnlyMemory<byte> NextRequest(out int kind)
+    {
+        kind = 0;
+        _sequence++;
+        var b = _builder.Start();
+        b.StartBody().Append("{\"shopperId\":\""u8).Append(_shopperPrefix).Append(_sequence).Append(_product);
+        var length = b.EndBody(out var bodyStart);
+        b.Append(_line).Append(common.Headers).Append("Idempotency-Key: d"u8).Append(_sequence).Append("\r\n"u8);
+        return b.FinishWithBody(bodyStart, length);
+    }
+
+    public void Completed(int status)
+    {
+        if (status == 201 || Outcomes.IsUnknown(status))
+        {
+            var buy = new Replay("POST", $"/api/lives/{sessionId}/buy",
+                $"{{\"shopperId\":\"{tag}-{connection}-{_sequence}\",\"productId\":\"{productId}\",\"quantity\":1}}", $"d{_sequence}");
+            if (status == 201)
+            {
+                tally.Succeed(buy);
+            }
+            else
+            {
+                tally.Unknown.Enqueue(buy);
+            }
+        }
+        else
+        {
+            tally.Refuse();
         }
     }
 }

@@ -144,6 +144,12 @@ public static class MarkdownReport
                 md.AppendLine($"  - streams closed: {Escape(live.EngineAfterStreams ?? "")}");
                 md.AppendLine();
             }
+            if (live.DealStorm is { } deal)
+            {
+                md.AppendLine(I($"- flash deal storm, streams open: {deal.Units:N0} units at {deal.DealPriceMinor}, {deal.Connections} connections of live buys: {deal.Sold:N0} answered 201 in {deal.SellSeconds:F2} s, **{deal.PerSecond:N0} deal buys/s while units lasted** ({deal.RatioToLiveBuys:F2} × the live buys/s with the streams open{(deal.RatioToViralBuy is { } rv ? I($", {rv:F2} × the viral buy at {deal.ViralBuyConnections} connections of this run") : "")}), {deal.Refused:N0} refused after"));
+                md.AppendLine(I($"  - `soldOut` deal event seen by {deal.StreamsSawSoldOut:N0} streams, delay from the last 201: p50 {deal.SoldOutDelay.P50:F1} ms, p95 {deal.SoldOutDelay.P95:F1} ms, p99 {deal.SoldOutDelay.P99:F1} ms, max {deal.SoldOutDelay.Max:F1} ms"));
+                md.AppendLine();
+            }
         }
 
         md.AppendLine("## Invariants").AppendLine();

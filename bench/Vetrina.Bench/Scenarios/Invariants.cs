@@ -102,13 +102,17 @@ public static class Invariants
         new(name, counted >= answered && counted <= answered + lost,
             lost == 0 ? $"counted {counted}, answered 201: {answered}" : $"counted {counted}, expected between {answered} and {answered + lost}");
 
-    /// <summary>The creator's pending commission: floor(price × 1 × bps / 10000) per successful buy.</summary>
-    public static async Task<Check> CheckEarningsAsync(VetrinaClient client, Creator creator, long successes, long unitCommission)
+    /// <summary>
+    /// The creator's pending commission: floor(price × 1 × bps / 10000) per successful buy, plus that of the
+    /// <paramref name="dealSuccesses"/> buys at a deal price.
+    /// </summary>
+    public static async Task<Check> CheckEarningsAsync(VetrinaClient client, Creator creator, long successes, long unitCommission, long dealSuccesses = 0, long dealUnitCommission = 0)
     {
-        var expected = successes * unitCommission;
+        var expected = (successes * unitCommission) + (dealSuccesses * dealUnitCommission);
         var pending = await EventuallyAsync(() => client.GetPendingEarningsAsync(creator), p => p == expected, EffectDeadline);
-        return new Check("creator's pending commission equals the formula", pending == expected,
-            $"pending {pending}, expected {successes} × {unitCommission} = {expected}");
+        return new Check("creator's pending commission equals the formula", pending == expected, dealSuccesses == 0
+            ? $"pending {pending}, expected {successes} × {unitCommission} = {expected}"
+            : $"pending {pending}, expected {successes} × {unitCommission} + {dealSuccesses} deal buys × {dealUnitCommission} = {expected}");
     }
 
     /// <summary>Link clicks: every 201 counted; a click whose answer was lost may or may not have counted.</summary>

@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using Vetrina.Bench.Engine;
 using Vetrina.Bench.Load;
 
@@ -11,7 +13,13 @@ public sealed record LiveStreamsReport(
     double ResidentPerStream, double? LiveHeapPerStream, int Changes, double IntervalMs, int ChangesAnswered, LatencySummary ChangeLatency,
     long Deliveries, long Missed, LatencySummary DeliveryFromAnswer, LatencySummary DeliveryFromRequest, double EarliestFromAnswerMs,
     double ServerCpuMicrosecondsPerDelivery, double DriverCpuMicrosecondsPerDelivery,
-    int BuyConnections, double? BuysWithStreams, double? BuysAfterStreams, string? EngineWithStreams, string? EngineAfterStreams);
+    int BuyConnections, double? BuysWithStreams, double? BuysAfterStreams, string? EngineWithStreams, string? EngineAfterStreams,
+    DealStormReport? DealStorm = null);
+
+/// <summary>What the flash deal storm measured: deal buys per second while units lasted, and when the streams saw it sold out.</summary>
+public sealed record DealStormReport(
+    int Units, long DealPriceMinor, int Connections, long Sold, long Refused, double SellSeconds, double PerSecond, double? RatioToLiveBuys,
+    int StreamsSawSoldOut, LatencySummary SoldOutDelay, int? ViralBuyConnections = null, double? RatioToViralBuy = null);
 
 public sealed partial class ScenarioRunner
 {
@@ -21,6 +29,9 @@ public sealed partial class ScenarioRunner
     private const int WarmUpStreams = 16;
     private const int FileMargin = 1024;
     private const long WarmUpBuys = 5_000;
+    private const int DealConnections = 128;
+    private const long DealPriceMinor = PriceMinor / 2;
+    private static readonly TimeSpan DealBound = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan StreamTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan DeliveryDeadline = TimeSpan.FromSeconds(10);
 
@@ -45,10 +56,13 @@ public sealed partial class ScenarioRunner
         var brand = await client.CreateBrandAsync("Bench brand live", CommissionBps);
         var shown = await client.CreateProductAsync(brand, "LIVE-A", PriceMinor, HugeStock);
         var other = await client.CreateProductAsync(brand, "LIVE-B", PriceMinor, HugeStock);
+        // The flash deal storm's product: a deal sold out refuses that product's live buys while it lasts, so it is not
+        // the one the buy loads measure.
+        var dealt = await client.CreateProductAsync(brand, "LIVE-D", PriceMinor, HugeStock);
         var creator = await client.CreateCreatorAsync("@bench_live");
         var sessionId = await client.CreateLiveAsync(creator, "Bench live");
         await client.StartLiveAsync(creator, sessionId);
-        await client.SetShowcaseAsync(creator, sessionId, [shown, other]);
+        await client.SetShowcaseAsync(creator, sessionId, [shown, other, dealt]);
         if (await client.PinAsync(creator, sessionId, shown) != 200)
         {
             throw new InvalidOperationException("The first pin was refused.");
@@ -220,6 +234,13 @@ public sealed partial class ScenarioRunner
             point.Notes.Add($"engine over the buy window with the streams open: {engineWithStreams}");
         }
 
+        // 5b. A flash deal storm with the streams open: a deal on the showcased product, sold out by live buys.
+        DealStormReport? storm = null;
+        if (options.DealUnits > 0)
+        {
+            storm = await DealStormAsync(point, vetrina, brand, sessionId, dealt, all, withStreams);
+        }
+
         // 6. Every stream got every change, in order, with ids that only go forward, and none was closed by the server.
         var endedByServer = all.Where(s => s.End == StreamEnd.ByServer).ToList();
         var notOpened = all.Where(s => s.End == StreamEnd.NotOpened || !s.HasSnapshot).ToList();
@@ -256,8 +277,10 @@ public sealed partial class ScenarioRunner
             point.Figures["buys with / without streams"] = afterStreams > 0 ? withStreams.Value / afterStreams.Value : double.NaN;
             point.Checks.Add(await Invariants.ResolveLostAnswersAsync(client, ledger));
             point.Checks.AddRange(await Invariants.CheckStockAsync(client, shown, ledger.Succeeded));
-            point.Checks.Add(await Invariants.CheckEarningsAsync(client, creator, ledger.Succeeded, UnitCommission));
-            point.Checks.Add(await Invariants.CheckLiveOrdersAsync(client, sessionId, ledger.Succeeded));
+            // The deal's buys are live orders of the session too, with the commission of the deal price.
+            var dealSold = storm?.Sold ?? 0;
+            point.Checks.Add(await Invariants.CheckEarningsAsync(client, creator, ledger.Succeeded, UnitCommission, dealSold, DealPriceMinor * CommissionBps / 10_000));
+            point.Checks.Add(await Invariants.CheckLiveOrdersAsync(client, sessionId, ledger.Succeeded + dealSold));
             point.Notes.Add($"{ledger.Succeeded} successful live buys over both loads and the burst before them (warm-ups included), {ledger.Refused} refused");
         }
         point.Checks.AddRange(Invariants.StockChecks(await client.GetStockAsync(other), 0, "product never bought: "));
@@ -265,7 +288,113 @@ public sealed partial class ScenarioRunner
         LiveStreams = new LiveStreamsReport(streams, opened, openSeconds, residentBefore, residentAfter, heapBefore, heapAfter,
             residentPerStream, heapPerStream, changes, options.PinInterval.TotalMilliseconds, statuses.Count(s => s == 200), changeSummary,
             delivered, missed, fromAnswerSummary, fromRequestSummary, earliestMs, cpuPerDelivery, driverPerDelivery,
-            buyConnections, withStreams, afterStreams, engineWithStreams, engineAfterStreams);
+            buyConnections, withStreams, afterStreams, engineWithStreams, engineAfterStreams, storm);
+    }
+
+    /// <summary>
+    /// The brand creates and starts a flash deal of <see cref="BenchOptions.DealUnits"/> units on the showcased product, then
+    /// 128 connections of live buys (a new shopper each) run until it is sold out and a little beyond, bounded in time.
+    /// </summary>
+    private async Task<DealStormReport> DealStormAsync(
+        PointResult point, RunningVetrina vetrina, Brand brand, string sessionId, string product, EventStreamReader[] streams, double? liveBuys)
+    {
+        var client = vetrina.Client;
+        var units = options.DealUnits;
+        var beforeDeal = await client.GetStockAsync(product);
+        var dealId = await client.CreateDealAsync(brand, product, sessionId, DealPriceMinor, units, perBuyerLimit: 1, durationSeconds: 600);
+        await client.StartDealAsync(brand, dealId);
+        var beforeStorm = await client.GetStockAsync(product);
+        var tally = new DealTally();
+        var requests = Requests(vetrina);
+        var load = await LoadRun.RunAsync(vetrina.Server.EndPoint,
+            [new ConnectionGroup("deal buy", DealConnections, ["POST /api/lives/{id}/buy"], i => new DealBuys(requests, sessionId, product, "lsd", i, tally))],
+            TimeSpan.Zero, DealBound, options.RequestTimeout, Watched(vetrina.Server), units + Math.Max(2_000, units / 2));
+        point.Measurements.Add(new Measurement(I($"POST /api/lives/{{id}}/buy, flash deal of {units:N0} units, streams open"), load.Groups[0]));
+        var lost = tally.Unknown.Count;
+
+        // The delay from the last 201 to each stream's first soldOut deal event.
+        var seenBy = Stopwatch.GetTimestamp() + (long)(DeliveryDeadline.TotalSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < seenBy && streams.Any(s => s.End == StreamEnd.Open && s.SoldOutArrival == 0))
+        {
+            await Task.Delay(100);
+        }
+        var delay = new LatencyRecorder();
+        foreach (var stream in streams.Where(s => s.SoldOutArrival != 0))
+        {
+            delay.Record(stream.SoldOutArrival - tally.Last);
+        }
+        var sawSoldOut = delay.Count;
+        var delaySummary = LatencyRecorder.Merge([delay]).Summary();
+        var sold = tally.Sold.Count;
+        var sellSeconds = sold > 1 ? (double)(tally.Last - tally.First) / Stopwatch.Frequency : double.NaN;
+        var perSecond = sold > 1 ? (sold - 1) / sellSeconds : double.NaN;
+        double? ratio = liveBuys is { } l && l > 0 ? perSecond / l : null;
+        // The viral buy of this run in memory mode (the viral-buy scenario runs before this one), at 128 connections if
+        // it ran there, else at its highest.
+        var viral = Results.Where(r => r.Series == ViralBuy(EngineMode.Memory) && !r.Broken && r.Throughput > 0)
+            .OrderBy(r => r.Concurrency == DealConnections ? 0 : 1).ThenByDescending(r => r.Concurrency).FirstOrDefault();
+        double? ratioToViral = viral is null ? null : perSecond / viral.Throughput;
+        if (ratioToViral is { } rv)
+        {
+            point.Figures[I($"deal buys / viral buy at {viral!.Concurrency}")] = rv;
+        }
+        point.Figures["deal buys/s while units lasted"] = perSecond;
+        if (ratio is { } r)
+        {
+            point.Figures["deal buys / live buys with streams"] = r;
+        }
+        point.Figures["deal soldOut delivery p99 ms"] = delaySummary.P99;
+        point.Notes.Add(I($"flash deal of {units:N0} units at {DealPriceMinor} (price {PriceMinor}), {DealConnections} connections: {sold:N0} answered 201 in {sellSeconds:F2} s from the first to the last ({perSecond:N0}/s), {tally.Refused:N0} refused, {lost} answers lost; statuses {string.Join(", ", load.Groups[0].Statuses.Select(s => $"{s.Key}: {s.Value}"))}"));
+        point.Notes.Add(I($"deal soldOut event from the last 201, over {sawSoldOut:N0} streams: p50 {delaySummary.P50:F1} ms, p95 {delaySummary.P95:F1} ms, p99 {delaySummary.P99:F1} ms, max {delaySummary.Max:F1} ms"));
+
+        // Every sold buy read back (replayed with its Idempotency-Key): one order of one unit at the deal price, of this deal.
+        var orders = new ConcurrentDictionary<string, string>();
+        var shoppers = new ConcurrentDictionary<string, int>();
+        var wrong = 0;
+        var sample = "";
+        var replays = tally.Sold.ToArray();
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < replays.Length)
+            {
+                var (status, body) = await client.ReadReplayAsync(replays[i]);
+                var ok = false;
+                if (status == 201)
+                {
+                    using var json = JsonDocument.Parse(body);
+                    var order = json.RootElement;
+                    var lines = order.GetProperty("lines").EnumerateArray().ToList();
+                    ok = lines.Count == 1 && lines[0].GetProperty("quantity").GetInt32() == 1
+                        && lines[0].GetProperty("unitPriceMinor").GetInt64() == DealPriceMinor
+                        && lines[0].TryGetProperty("dealId", out var d) && d.GetString() == dealId;
+                    orders.TryAdd(order.GetProperty("orderId").GetString()!, "");
+                    shoppers.AddOrUpdate(order.GetProperty("shopperId").GetString()!, 1, (_, n) => n + 1);
+                }
+                if (!ok && Interlocked.Increment(ref wrong) == 1)
+                {
+                    sample = $"{status}: {body}";
+                }
+            }
+        })));
+        var deal = await client.GetDealAsync(dealId);
+        var afterStorm = await client.GetStockAsync(product);
+        var open = streams.Count(s => s.End == StreamEnd.Open);
+        point.Checks.Add(new Check("deal: exactly its units answered 201", sold == units && lost == 0,
+            I($"{sold:N0} answered 201 for {units:N0} units, {tally.Refused:N0} refused, {lost} answers lost")));
+        point.Checks.Add(new Check("deal: every sold buy is one unit at the deal price, of the deal", wrong == 0 && orders.Count == sold,
+            wrong == 0 ? I($"{orders.Count:N0} distinct orders read back, each one line at {DealPriceMinor} with dealId") : I($"{wrong} wrong, first: {sample}")));
+        point.Checks.Add(new Check("deal: no shopper with more than 1", shoppers.Values.All(n => n <= 1),
+            I($"{shoppers.Count:N0} shoppers, most orders of one: {shoppers.Values.DefaultIfEmpty().Max()}")));
+        point.Checks.Add(new Check("deal: remaining 0, status soldOut", deal.Remaining == 0 && deal.Status == "soldOut",
+            $"remaining {deal.Remaining}, status {deal.Status}"));
+        point.Checks.Add(new Check("deal: the product's own available stock unchanged by the storm", afterStorm.Available == beforeStorm.Available,
+            I($"available {beforeDeal.Available:N0} before the deal, {beforeStorm.Available:N0} once started, {afterStorm.Available:N0} after the storm")));
+        point.Checks.Add(new Check("deal: every stream got a soldOut deal event", sawSoldOut == streams.Length,
+            I($"{sawSoldOut:N0} of {streams.Length:N0} streams ({open:N0} still open); deal events per stream: {streams.Min(s => s.Deals)}–{streams.Max(s => s.Deals)}")));
+        return new DealStormReport(units, DealPriceMinor, DealConnections, sold, tally.Refused, sellSeconds, perSecond, ratio, sawSoldOut, delaySummary,
+            viral?.Concurrency, ratioToViral);
     }
 
     private static async Task OpenOneAsync(EventStreamReader stream, SemaphoreSlim gate)
