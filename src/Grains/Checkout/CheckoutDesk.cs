@@ -271,8 +271,11 @@ public sealed class CheckoutDesk(
         {
             pending.Known = known.GetValueOrDefault(pending.CheckoutId);
         }
-        var deals = await ReserveDealsAsync(window.Where(p => p.Known is null && p.Refusal is null).ToList(), reservationId);
-        var products = await ReserveAsync(window.Where(p => p.Known is null && p.Refusal is null).ToList(), reservationId);
+        // The window's orders are placed at this moment: a deal grants its price only if it is active now, so no
+        // order at a deal price is dated after the deal's end, however late its transaction commits.
+        var placedAt = clock.UtcNow;
+        var deals = await ReserveDealsAsync(window.Where(p => p.Known is null && p.Refusal is null).ToList(), reservationId, placedAt);
+        var products = await ReserveAsync(window.Where(p => p.Known is null && p.Refusal is null).ToList(), reservationId, placedAt);
         var accepted = window.Where(p => p.Known is null && p.Refusal is null).ToArray();
         if (accepted.Length > 0)
         {
@@ -435,7 +438,7 @@ public sealed class CheckoutDesk(
     /// not active leaves the buy to the next deal of the product, and then to the product at its own price. Answers
     /// the deals that granted units.
     /// </summary>
-    private async Task<IReadOnlyCollection<string>> ReserveDealsAsync(List<Pending> window, string reservationId)
+    private async Task<IReadOnlyCollection<string>> ReserveDealsAsync(List<Pending> window, string reservationId, DateTimeOffset placedAt)
     {
         var live = window.Where(p => p.Live is not null).ToList();
         if (live.Count == 0)
@@ -495,7 +498,7 @@ public sealed class CheckoutDesk(
                 try
                 {
                     return (Deal: deal.Key, Asks: asks, Reservation: (DealReservation?)await grains.GetGrain<IFlashDealGrain>(deal.Key).ReserveAsync(reservationId,
-                        asks.Select(a => new DealRequest(a.Pending.CheckoutId, a.Pending.ShopperId, a.Pending.Items[a.Item].Quantity)).ToArray()));
+                        asks.Select(a => new DealRequest(a.Pending.CheckoutId, a.Pending.ShopperId, a.Pending.Items[a.Item].Quantity)).ToArray(), placedAt));
                 }
                 catch (Exception exception) when (exception is not OperationCanceledException)
                 {
@@ -553,7 +556,7 @@ public sealed class CheckoutDesk(
     }
 
     /// <summary>One call per product for the whole window; a checkout is refused if any of its products refuses it.</summary>
-    private async Task<IReadOnlyCollection<string>> ReserveAsync(List<Pending> window, string reservationId)
+    private async Task<IReadOnlyCollection<string>> ReserveAsync(List<Pending> window, string reservationId, DateTimeOffset placedAt)
     {
         var byProduct = new Dictionary<string, List<(Pending Pending, int Item)>>(StringComparer.Ordinal);
         foreach (var pending in window)
@@ -598,7 +601,6 @@ public sealed class CheckoutDesk(
                 pending.Refusal ??= reservation is null ? unavailable : reservation.Refusals[j];
             }
         }
-        var now = clock.UtcNow;
         foreach (var pending in window)
         {
             if (pending.Refusal is { Kind: FailureKind.Conflict } conflict)
@@ -612,7 +614,7 @@ public sealed class CheckoutDesk(
             }
             else if (pending.Refusal is null)
             {
-                pending.Drafts = Drafts(pending, now);
+                pending.Drafts = Drafts(pending, placedAt);
             }
         }
         return byProduct.Keys;

@@ -100,8 +100,12 @@ public interface IFlashDealGrain : ExactlyOnce.IEffectTarget
     [Alias("start")]
     Task<Outcome<FlashDealView>> StartAsync(string? actingBrandId, string? actingCreatorId);
 
+    /// <summary>
+    /// Holds units for a window's asks placed at <paramref name="placedAt"/> (the time their orders carry): granted only
+    /// if the deal is active at that moment and has not ended since.
+    /// </summary>
     [Alias("reserve")]
-    Task<DealReservation> ReserveAsync(string reservationId, IReadOnlyList<DealRequest> requests);
+    Task<DealReservation> ReserveAsync(string reservationId, IReadOnlyList<DealRequest> requests, DateTimeOffset placedAt);
 
     /// <summary>A window's outcome: <paramref name="sold"/> are its checkouts the journal committed, <paramref name="counts"/> the deal's row after.</summary>
     [Alias("settle")]

@@ -162,12 +162,14 @@ public sealed class FlashDealGrain(
         return Outcome<FlashDealView>.Ok(View());
     }
 
-    public async Task<DealReservation> ReserveAsync(string reservationId, IReadOnlyList<DealRequest> requests)
+    public async Task<DealReservation> ReserveAsync(string reservationId, IReadOnlyList<DealRequest> requests, DateTimeOffset placedAt)
     {
         await CloseIfEndedAsync();
         await ForgetStaleHoldsAsync();
         var deal = S.Definition!;
-        var status = Status();
+        // Judged at the orders' time, once the end the grain's own clock may have reached is taken into account: after
+        // the end the product's own price applies, also when the deal sold out.
+        var status = S.Closed || placedAt >= S.EndsAt ? DealStatus.Ended : Status(placedAt);
         if (status is not (DealStatus.Active or DealStatus.SoldOut))
         {
             return new DealReservation(deal.DealPriceMinor, requests.Select(_ => DealAnswer.NotActive).ToArray());
@@ -225,9 +227,10 @@ public sealed class FlashDealGrain(
         {
             Observe(counts);
         }
-        if (S.Closed && released)
+        if (released && Over)
         {
-            // Units this window held past the end and did not sell go back to the product now.
+            // Units this window held past the end and did not sell go back to the product now; also while the close
+            // is under way, which kept them out of what it returned.
             await ReturnUnsoldAsync();
         }
         await ShowAsync();
@@ -238,13 +241,13 @@ public sealed class FlashDealGrain(
     /// reservation timeout, and the deal reads its row and buyers again: what those windows sold is counted from the
     /// journal, and what they did not comes back on sale.
     /// </summary>
-    private async Task ForgetStaleHoldsAsync()
+    private async Task<bool> ForgetStaleHoldsAsync()
     {
         var staleBefore = Environment.TickCount64 - (long)checkout.Value.ReservationTimeout.TotalMilliseconds;
         var stale = _reservations.Where(r => r.Value.At < staleBefore).Select(r => r.Key).ToArray();
         if (stale.Length == 0)
         {
-            return;
+            return false;
         }
         foreach (var reservationId in stale)
         {
@@ -260,6 +263,7 @@ public sealed class FlashDealGrain(
                 _buyers[shopperId] = units;
             }
         }
+        return true;
     }
 
     private void Release(List<DealRequest> asks)
@@ -316,7 +320,18 @@ public sealed class FlashDealGrain(
             return;
         }
         await CloseIfEndedAsync();
-        if (S.Closed)
+        if (!S.Closed)
+        {
+            return;
+        }
+        // Holds kept out of the close whose windows never settled (their silo died) go back once they are stale; the
+        // reminder stays until none is left.
+        if (_reservations.Count > 0 && await ForgetStaleHoldsAsync())
+        {
+            await ReturnUnsoldAsync();
+            await ShowAsync();
+        }
+        if (_reservations.Count == 0)
         {
             await this.UnregisterReminder(await this.GetReminder(EndReminder) ?? throw new InvalidOperationException("The deal's reminder is gone."));
         }
@@ -359,9 +374,10 @@ public sealed class FlashDealGrain(
     private Task ShowAsync() =>
         S.Definition?.SessionId is { } sessionId ? GrainFactory.GetGrain<ILiveSessionGrain>(sessionId).DealChangedAsync(View()) : Task.CompletedTask;
 
-    private DealStatus Status()
+    private DealStatus Status() => Status(clock.UtcNow);
+
+    private DealStatus Status(DateTimeOffset now)
     {
-        var now = clock.UtcNow;
         return S.StartsAt is not { } startsAt ? DealStatus.Ready
             : _sold >= S.Definition!.Units && !S.Closed ? DealStatus.SoldOut
             : S.Closed || now >= S.EndsAt ? (_sold >= S.Definition!.Units ? DealStatus.SoldOut : DealStatus.Ended)
