@@ -76,6 +76,8 @@ public sealed class DealEndKillTests(ITestOutputHelper output) : IAsyncLifetime
         await Eventually.HoldsAsync(() => Task.FromResult(orders.Count(IsDealOrder)), n => n >= 50, TimeSpan.FromSeconds(30),
             because: "the deal sells before its silo is killed");
         var victim = await DealHostAsync(api);
+        await Eventually.HoldsAsync(() => Task.FromResult(api.InFlightTo(victim.Address)), n => n >= 2, TimeSpan.FromSeconds(30),
+            because: "buys are in flight on the silo about to be killed");
         victim.Kill();
         dealSalesAtKill = orders.Count(IsDealOrder);
         await Task.WhenAll(workers);
