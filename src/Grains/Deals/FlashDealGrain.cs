@@ -169,7 +169,7 @@ public sealed class FlashDealGrain(
         var deal = S.Definition!;
         // Judged at the orders' time, once the end the grain's own clock may have reached is taken into account: after
         // the end the product's own price applies, also when the deal sold out.
-        var status = S.Closed || placedAt >= S.EndsAt ? DealStatus.Ended : Status(placedAt);
+        var status = S.Closed || _closing is not null || placedAt >= S.EndsAt ? DealStatus.Ended : Status(placedAt);
         if (status is not (DealStatus.Active or DealStatus.SoldOut))
         {
             return new DealReservation(deal.DealPriceMinor, requests.Select(_ => DealAnswer.NotActive).ToArray());
@@ -326,11 +326,10 @@ public sealed class FlashDealGrain(
         }
         // Holds kept out of the close whose windows never settled (their silo died) go back once they are stale; the
         // reminder stays until none is left.
-        if (_reservations.Count > 0 && await ForgetStaleHoldsAsync())
-        {
-            await ReturnUnsoldAsync();
-            await ShowAsync();
-        }
+        // Given back on every tick (safe to repeat: it returns what is neither sold nor held now), so units kept for
+        // holds an earlier activation had, or whose return failed, are not left on the deal's row.
+        await ForgetStaleHoldsAsync();
+        await ReturnUnsoldAsync();
         if (_reservations.Count == 0)
         {
             await this.UnregisterReminder(await this.GetReminder(EndReminder) ?? throw new InvalidOperationException("The deal's reminder is gone."));
