@@ -167,20 +167,7 @@ public sealed class VetrinaClient : IDisposable
     }
 
     /// <summary>Sends a write again, same shopper and Idempotency-Key; returns the status (the first outcome, replayed).</summary>
-    public async Task<int> ReplayAsync(Replay replay)
-    {
-        using var request = new HttpRequestMessage(new HttpMethod(replay.Method), replay.Path)
-        {
-            Content = new StringContent(replay.Body, Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _platformKey);
-        if (replay.IdempotencyKey is { } key)
-        {
-            request.Headers.Add("Idempotency-Key", key);
-        }
-        using var response = await _http.SendAsync(request);
-        return (int)response.StatusCode;
-    }
+    public async Task<int> ReplayAsync(Replay replay) => (await ReadReplayAsync(replay)).Status;
 
     /// <summary>Sends a write again, same shopper and Idempotency-Key; returns the status and the answer's body (the first outcome, replayed).</summary>
     public async Task<(int Status, string Body)> ReadReplayAsync(Replay replay)

@@ -120,13 +120,17 @@ public sealed class ViralBuys(VetrinaRequests common, string code, string tag, i
     }
 }
 
-/// <summary>One-tap buys in a live session (<c>POST /api/lives/{id}/buy</c>), each by a new shopper with its own Idempotency-Key.</summary>
-public sealed class LiveBuys(VetrinaRequests common, string sessionId, string productId, string tag, int connection, WriteLedger ledger) : IRequestSource
+/// <summary>
+/// One-tap buys in a live session (<c>POST /api/lives/{id}/buy</c>), each by a new shopper with its own
+/// Idempotency-Key (<paramref name="keyPrefix"/> and a sequence); what an answer means is the subclass's.
+/// </summary>
+public abstract class LiveBuyRequests(VetrinaRequests common, string sessionId, string productId, string tag, int connection, string keyPrefix) : IRequestSource
 {
     private readonly RequestBuilder _builder = new();
     private readonly byte[] _line = RequestBuilder.Ascii($"POST /api/lives/{sessionId}/buy HTTP/1.1\r\n");
     private readonly byte[] _shopperPrefix = RequestBuilder.Ascii($"{tag}-{connection}-");
     private readonly byte[] _product = RequestBuilder.Ascii($"\",\"productId\":\"{productId}\",\"quantity\":1}}");
+    private readonly byte[] _keyHeader = RequestBuilder.Ascii($"Idempotency-Key: {keyPrefix}");
     private long _sequence;
 
     public ReadOnlyMemory<byte> NextRequest(out int kind)
@@ -136,11 +140,22 @@ public sealed class LiveBuys(VetrinaRequests common, string sessionId, string pr
         var b = _builder.Start();
         b.StartBody().Append("{\"shopperId\":\""u8).Append(_shopperPrefix).Append(_sequence).Append(_product);
         var length = b.EndBody(out var bodyStart);
-        b.Append(_line).Append(common.Headers).Append("Idempotency-Key: k"u8).Append(_sequence).Append("\r\n"u8);
+        b.Append(_line).Append(common.Headers).Append(_keyHeader).Append(_sequence).Append("\r\n"u8);
         return b.FinishWithBody(bodyStart, length);
     }
 
-    public void Completed(int status)
+    public abstract void Completed(int status);
+
+    /// <summary>The buy last sent, to send again with the same shopper and key.</summary>
+    protected Replay Last() => new("POST", $"/api/lives/{sessionId}/buy",
+        $"{{\"shopperId\":\"{tag}-{connection}-{_sequence}\",\"productId\":\"{productId}\",\"quantity\":1}}", $"{keyPrefix}{_sequence}");
+}
+
+/// <summary>Live buys counted in a ledger.</summary>
+public sealed class LiveBuys(VetrinaRequests common, string sessionId, string productId, string tag, int connection, WriteLedger ledger)
+    : LiveBuyRequests(common, sessionId, productId, tag, connection, "k")
+{
+    public override void Completed(int status)
     {
         if (status == 201)
         {
@@ -148,8 +163,7 @@ public sealed class LiveBuys(VetrinaRequests common, string sessionId, string pr
         }
         else if (Outcomes.IsUnknown(status))
         {
-            ledger.Unknown.Enqueue(new Replay("POST", $"/api/lives/{sessionId}/buy",
-                $"{{\"shopperId\":\"{tag}-{connection}-{_sequence}\",\"productId\":\"{productId}\",\"quantity\":1}}", $"k{_sequence}"));
+            ledger.Unknown.Enqueue(Last());
         }
         else
         {
@@ -191,40 +205,19 @@ public sealed class DealTally
     public void Refuse() => Interlocked.Increment(ref _refused);
 }
 
-/// <summary>Live buys during a flash deal (<c>POST /api/lives/{id}/buy</c>), each by a new shopper with its own Idempotency-Key.</summary>
-public sealed class DealBuys(VetrinaRequests common, string sessionId, string productId, string tag, int connection, DealTally tally) : IRequestSource
+/// <summary>Live buys during a flash deal, each sold one kept to be read back.</summary>
+public sealed class DealBuys(VetrinaRequests common, string sessionId, string productId, string tag, int connection, DealTally tally)
+    : LiveBuyRequests(common, sessionId, productId, tag, connection, "d")
 {
-    private readonly RequestBuilder _builder = new();
-    private readonly byte[] _line = RequestBuilder.Ascii($"POST /api/lives/{sessionId}/buy HTTP/1.1\r\n");
-    private readonly byte[] _shopperPrefix = RequestBuilder.Ascii($"{tag}-{connection}-");
-    private readonly byte[] _product = RequestBuilder.Ascii($"\",\"productId\":\"{productId}\",\"quantity\":1}}");
-    private long _sequence;
-
-    public ReadOnlyMemory<byte> NextRequest(out int kind)
+    public override void Completed(int status)
     {
-        kind = 0;
-        _sequence++;
-        var b = _builder.Start();
-        b.StartBody().Append("{\"shopperId\":\""u8).Append(_shopperPrefix).Append(_sequence).Append(_product);
-        var length = b.EndBody(out var bodyStart);
-        b.Append(_line).Append(common.Headers).Append("Idempotency-Key: d"u8).Append(_sequence).Append("\r\n"u8);
-        return b.FinishWithBody(bodyStart, length);
-    }
-
-    public void Completed(int status)
-    {
-        if (status == 201 || Outcomes.IsUnknown(status))
+        if (status == 201)
         {
-            var buy = new Replay("POST", $"/api/lives/{sessionId}/buy",
-                $"{{\"shopperId\":\"{tag}-{connection}-{_sequence}\",\"productId\":\"{productId}\",\"quantity\":1}}", $"d{_sequence}");
-            if (status == 201)
-            {
-                tally.Succeed(buy);
-            }
-            else
-            {
-                tally.Unknown.Enqueue(buy);
-            }
+            tally.Succeed(Last());
+        }
+        else if (Outcomes.IsUnknown(status))
+        {
+            tally.Unknown.Enqueue(Last());
         }
         else
         {

@@ -63,7 +63,7 @@ public sealed class EventReader(HttpRequestMessage request, HttpResponseMessage 
         {
         }
         throw new Xunit.Sdk.XunitException("The expected event did not arrive before the deadline; saw: " +
-            string.Join(", ", seen?.Select(e => $"{e.Id} {e.Kind}") ?? []));
+            string.Join(", ", seen?.Select(e => $"{e.Id} {e.Kind} {e.Data.GetRawText()}") ?? []));
     }
 
     public void Dispose()
