@@ -154,7 +154,10 @@ public abstract class FlashDealTests(IApiTarget target)
         (await _api.PostAsync($"/api/flash-deals/{dealId}/start", null, brand.Key)).Expect(HttpStatusCode.OK);
         await viewer.UntilAsync(e => e.Kind == "deal" && e.Data.GetProperty("status").GetString() == "active");
         var run = Guid.NewGuid().ToString("N")[..8];
-        await Task.WhenAll(Enumerable.Range(0, 3).Select(i => _api.LiveBuyAsync(session, $"deal-stream-{run}-{i}", product, quantity: 2)));
+        foreach (var bought in await Task.WhenAll(Enumerable.Range(0, 3).Select(i => _api.LiveBuyAsync(session, $"deal-stream-{run}-{i}", product, quantity: 2))))
+        {
+            Assert.Equal(700, bought.Expect(HttpStatusCode.Created).Body.GetProperty("lines")[0].GetProperty("unitPriceMinor").GetInt64());
+        }
 
         var seen = new List<ServerEvent>();
         var soldOut = await viewer.UntilAsync(e => e.Kind == "deal" && e.Data.GetProperty("status").GetString() == "soldOut", seen);
