@@ -241,13 +241,13 @@ public sealed class FlashDealGrain(
     /// reservation timeout, and the deal reads its row and buyers again: what those windows sold is counted from the
     /// journal, and what they did not comes back on sale.
     /// </summary>
-    private async Task<bool> ForgetStaleHoldsAsync()
+    private async Task ForgetStaleHoldsAsync()
     {
         var staleBefore = Environment.TickCount64 - (long)checkout.Value.ReservationTimeout.TotalMilliseconds;
         var stale = _reservations.Where(r => r.Value.At < staleBefore).Select(r => r.Key).ToArray();
         if (stale.Length == 0)
         {
-            return false;
+            return;
         }
         foreach (var reservationId in stale)
         {
@@ -263,7 +263,6 @@ public sealed class FlashDealGrain(
                 _buyers[shopperId] = units;
             }
         }
-        return true;
     }
 
     private void Release(List<DealRequest> asks)
@@ -319,17 +318,20 @@ public sealed class FlashDealGrain(
         {
             return;
         }
+        var closedBefore = S.Closed;
         await CloseIfEndedAsync();
         if (!S.Closed)
         {
             return;
         }
-        // Holds kept out of the close whose windows never settled (their silo died) go back once they are stale; the
-        // reminder stays until none is left.
-        // Given back on every tick (safe to repeat: it returns what is neither sold nor held now), so units kept for
-        // holds an earlier activation had, or whose return failed, are not left on the deal's row.
-        await ForgetStaleHoldsAsync();
-        await ReturnUnsoldAsync();
+        if (closedBefore)
+        {
+            // Each later tick gives back what is neither sold nor held now (safe to repeat): units kept out of the
+            // close for holds whose windows never settled (their silo died, so the holds went stale), for holds of an
+            // earlier activation, or whose return failed. The reminder stays until no hold is left.
+            await ForgetStaleHoldsAsync();
+            await ReturnUnsoldAsync();
+        }
         if (_reservations.Count == 0)
         {
             await this.UnregisterReminder(await this.GetReminder(EndReminder) ?? throw new InvalidOperationException("The deal's reminder is gone."));
