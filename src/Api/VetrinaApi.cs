@@ -59,6 +59,7 @@ public static class VetrinaApi
         app.MapDealEndpoints();
         app.MapCartEndpoints();
         app.MapOrderEndpoints();
+        app.MapPayoutEndpoints();
         app.MapClusterEndpoints();
         return app;
     }

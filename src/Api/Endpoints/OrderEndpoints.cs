@@ -13,9 +13,13 @@ public sealed record RefundRequest(
     [property: Required, Length(1, OrderEndpoints.MaxRefundLines)] IReadOnlyList<RefundLineRequest?>? Lines,
     bool? Restock = null);
 
+/// <summary>Why the platform charges an order back or holds its commission (kept on the order).</summary>
+public sealed record OrderReviewRequest([property: Required, StringLength(OrderEndpoints.MaxReasonLength, MinimumLength = 1)] string? Reason);
+
 public static class OrderEndpoints
 {
     public const int MaxRefundLines = 100;
+    public const int MaxReasonLength = 500;
 
     public static IEndpointRouteBuilder MapOrderEndpoints(this IEndpointRouteBuilder routes)
     {
@@ -31,6 +35,12 @@ public static class OrderEndpoints
         orders.MapPost("/{orderId}/refunds", Refund).RequireAuthorization(Access.Platform)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        orders.MapPost("/{orderId}/chargeback", ChargeBack).RequireAuthorization(Access.Platform)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        orders.MapPost("/{orderId}/freeze", Freeze).RequireAuthorization(Access.Platform)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        orders.MapPost("/{orderId}/unfreeze", Unfreeze).RequireAuthorization(Access.Platform)
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return routes;
     }
 
@@ -66,6 +76,25 @@ public static class OrderEndpoints
             lines.Add(new RefundLine(line.ProductId, line.Quantity.Value));
         }
         return await Answer(orderId, grains, order => order.RefundAsync(OrderActor.Platform, lines, body.Restock ?? true));
+    }
+
+    private static Task<Results<Ok<OrderView>, ProblemHttpResult>> ChargeBack(string orderId, OrderReviewRequest body, IGrainFactory grains) =>
+        Review(orderId, body, grains, (order, reason) => order.ChargeBackAsync(reason));
+
+    private static Task<Results<Ok<OrderView>, ProblemHttpResult>> Freeze(string orderId, OrderReviewRequest body, IGrainFactory grains) =>
+        Review(orderId, body, grains, (order, reason) => order.FreezeAsync(true, reason));
+
+    private static Task<Results<Ok<OrderView>, ProblemHttpResult>> Unfreeze(string orderId, OrderReviewRequest body, IGrainFactory grains) =>
+        Review(orderId, body, grains, (order, reason) => order.FreezeAsync(false, reason));
+
+    private static async Task<Results<Ok<OrderView>, ProblemHttpResult>> Review(
+        string orderId, OrderReviewRequest body, IGrainFactory grains, Func<IOrderGrain, string, Task<Grains.Common.Outcome<OrderView>>> call)
+    {
+        if (Input.TextError(body.Reason, "reason", MaxReasonLength) is { } error)
+        {
+            return Problems.Malformed(error);
+        }
+        return await Answer(orderId, grains, order => call(order, body.Reason!));
     }
 
     private static async Task<Results<Ok<OrderView>, ProblemHttpResult>> Answer(

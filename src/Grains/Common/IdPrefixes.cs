@@ -9,5 +9,7 @@ public static class IdPrefixes
     public const string Checkout = "k_";
     public const string LiveSession = "l_";
     public const string FlashDeal = "f_";
+    public const string PayoutRun = "r_";
+    public const string Payout = "y_";
     public const int LinkCodeLength = 10;
 }

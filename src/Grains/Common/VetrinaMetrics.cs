@@ -35,6 +35,9 @@ public static class VetrinaMetrics
     private static readonly Counter<long> CommissionReversed = Meter.CreateCounter<long>(
         "vetrina.commission.reversed", unit: "{minor_unit}", description: "Commission reversed by cancellations and refunds, in minor units, by currency.");
 
+    private static readonly Counter<long> CommissionPaid = Meter.CreateCounter<long>(
+        "vetrina.commission.paid", unit: "{minor_unit}", description: "Commission paid out to creators in payout runs, in minor units, by currency.");
+
     private static readonly Counter<long> Clicks = Meter.CreateCounter<long>(
         "vetrina.clicks", unit: "{click}", description: "Link clicks recorded, those counted by one-tap buys included.");
 
@@ -54,11 +57,12 @@ public static class VetrinaMetrics
     public static void StockRefused() => StockRefusals.Add(1);
 
     /// <summary>A ledger entry became durable on a creator's ledger.</summary>
-    public static void LedgerApplied(string currency, long pendingDelta, long settledDelta, long reversedDelta)
+    public static void LedgerApplied(Creators.LedgerEntry entry)
     {
+        var (currency, reversedDelta) = (entry.Currency, entry.ReversedDelta);
         var tag = new KeyValuePair<string, object?>("vetrina.currency", currency);
-        // An entry moves commission between stages; only new commission raises the sum of all three.
-        var accrued = pendingDelta + settledDelta + reversedDelta;
+        // An entry moves commission between stages; only new commission raises the sum of them all.
+        var accrued = entry.PendingDelta + entry.SettledDelta + entry.FrozenDelta + reversedDelta;
         if (accrued > 0)
         {
             CommissionAccrued.Add(accrued, tag);
@@ -68,6 +72,10 @@ public static class VetrinaMetrics
             CommissionReversed.Add(reversedDelta, tag);
         }
     }
+
+    /// <summary>A payout became durable on a creator's ledger.</summary>
+    public static void PaidOut(string currency, long amountMinor) =>
+        CommissionPaid.Add(amountMinor, new KeyValuePair<string, object?>("vetrina.currency", currency));
 
     private static readonly Counter<long> JournalTransactions = Meter.CreateCounter<long>(
         "vetrina.journal.transactions", unit: "{transaction}", description: "Sales journal transactions that wrote checkouts or charge intents (per commit window: one for its intents, one for its outcomes, more when it is written one by one).");

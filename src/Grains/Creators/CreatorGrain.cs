@@ -17,27 +17,35 @@ public sealed class CreatorState
     [Id(2)] public CommissionLedger Ledger { get; set; } = new();
     [Id(3)] public AppliedOperations Applied { get; set; } = new();
     [Id(4)] public JournalWatermarks Projected { get; set; } = new();
+
+    /// <summary>Every payout made to the creator, one per run at most.</summary>
+    [Id(5)] public List<Payout> Payouts { get; set; } = [];
 }
 
 /// <summary>
 /// A creator: profile, key hash and the commission ledger that orders feed exactly once. A viral creator's ledger
-/// takes an entry per sale, so the grain is reentrant and its writes are group-committed.
+/// takes an entry per sale, so the grain is reentrant and its writes are group-committed. Each movement of the ledger
+/// goes to the creator's books (its statement) before the change is applied: the books keep a movement once by its
+/// key, so a retried entry never writes one twice and an applied one is never missing from them.
 /// </summary>
 [Reentrant]
 public sealed class CreatorGrain(
     [PersistentState("creator", StateStorage.Name)] IPersistentState<CreatorState> state,
     CommerceClock clock,
     IOptions<GroupCommitOptions> groupCommit,
+    ICreatorBooks books,
     DeepCopier copier) : Grain, ICreatorGrain
 {
     private const int LinkCodeAttempts = 5;
     private IReadOnlyList<CommissionBalance> _publishedEarnings = [];
+    private IReadOnlyList<Payout> _publishedPayouts = [];
     private GroupCommit? _commit;
 
     private GroupCommit Commit => _commit ??= state.GroupCommit(this, groupCommit.Value, copier, S, () =>
     {
         var earnings = S.Ledger.Snapshot();
-        return () => _publishedEarnings = earnings;
+        var payouts = S.Payouts.ToArray();
+        return () => (_publishedEarnings, _publishedPayouts) = (earnings, payouts);
     });
 
     private CreatorState? _live;
@@ -50,6 +58,7 @@ public sealed class CreatorGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _publishedEarnings = S.Ledger.Snapshot();
+        _publishedPayouts = S.Payouts.ToArray();
         return Task.CompletedTask;
     }
 
@@ -122,21 +131,60 @@ public sealed class CreatorGrain(
 
     public async Task ApplyAsync(LedgerEntry entry)
     {
+        if (entry.Movements is { Count: > 0 } movements)
+        {
+            await books.RecordAsync(CreatorId, movements);
+        }
         if (await S.Applied.EffectAsync(entry.OperationId, () => S.Ledger.Apply(entry), Commit, GrainFactory, this.AsReference<IEffectTarget>(), clock.UtcNow))
         {
-            VetrinaMetrics.LedgerApplied(entry.Currency, entry.PendingDelta, entry.SettledDelta, entry.ReversedDelta);
+            VetrinaMetrics.LedgerApplied(entry);
         }
     }
 
     public async Task ProjectAsync(JournalPosition position, IReadOnlyList<LedgerEntry> entries)
     {
+        var movements = entries.SelectMany(e => e.Movements ?? []).ToArray();
+        if (movements.Length > 0)
+        {
+            await books.RecordAsync(CreatorId, movements);
+        }
         if (await S.Projected.BatchAsync(position, () => entries.ToList().ForEach(S.Ledger.Apply), Commit))
         {
             foreach (var entry in entries)
             {
-                VetrinaMetrics.LedgerApplied(entry.Currency, entry.PendingDelta, entry.SettledDelta, entry.ReversedDelta);
+                VetrinaMetrics.LedgerApplied(entry);
             }
         }
+    }
+
+    public Task<IReadOnlyList<Payout>> GetPayoutsAsync() => Task.FromResult(_publishedPayouts);
+
+    public Task<Statement> GetStatementAsync(string currency, StatementPeriod period, int maxEntries) =>
+        books.StatementAsync(CreatorId, currency, period, maxEntries);
+
+    public async Task<Payout?> PayOutAsync(PayoutOrder order)
+    {
+        var payout = S.Payouts.FirstOrDefault(p => p.RunId == order.RunId);
+        if (payout is null)
+        {
+            var payable = S.Ledger.Payable(order.Currency);
+            if (S.Creator is null || payable <= 0 || payable < order.MinimumMinor)
+            {
+                return null;
+            }
+            // Decided and changed within this turn (the grain is reentrant): a concurrent call of the same run finds
+            // the payout made, and no other change can come between reading what is payable and paying it.
+            payout = new Payout(Identifiers.Derived(IdPrefixes.Payout, order.RunId, CreatorId), order.RunId, CreatorId, order.Currency, payable, order.At);
+            S.Ledger.PayOut(order.Currency, payable);
+            S.Payouts.Add(payout);
+        }
+        // The payout is durable before its statement entry exists; a repeat of the run writes the entry again if a
+        // crash came in between.
+        await Commit.DurableAsync();
+        await books.RecordAsync(CreatorId, [new LedgerMovement($"payout/{payout.PayoutId}", LedgerMovementKind.Paid, payout.Currency,
+            payout.AmountMinor, payout.CreatedAt, null, payout.PayoutId, payout.RunId)]);
+        VetrinaMetrics.PaidOut(payout.Currency, payout.AmountMinor);
+        return payout;
     }
 
     public Task ForgetOperationsAsync(string[] operationIds) => S.Applied.ForgetAsync(operationIds, Commit);

@@ -6,6 +6,9 @@ using Vetrina.Grains.Sales;
 
 namespace Vetrina.Grains.Orders;
 
+/// <summary>One change of an order, as its statement movements name and date it: <c>Key</c> is unique per order and change.</summary>
+public sealed record OrderChange(string OrderId, string Key, DateTimeOffset At);
+
 /// <summary>
 /// What one order contributes to creators' ledgers, links' stats and its brand's sales, as a pure function of
 /// its lines, the quantities it still keeps and its status. Every change of an order sends the difference
@@ -13,7 +16,7 @@ namespace Vetrina.Grains.Orders;
 /// </summary>
 public sealed class OrderAccounting
 {
-    private readonly Dictionary<string, (long Pending, long Settled, long Reversed)> _creators = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long Pending, long Settled, long Reversed, long Frozen)> _creators = new(StringComparer.Ordinal);
     private readonly Dictionary<string, CreatorSales> _links = new(StringComparer.Ordinal);
     private readonly Dictionary<string, CreatorSales> _brandByCreator = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ProductSales> _brandByProduct = new(StringComparer.Ordinal);
@@ -44,10 +47,11 @@ public sealed class OrderAccounting
             {
                 continue;
             }
-            var (pending, settledSum, reversed) = accounting._creators.GetValueOrDefault(line.CreatorId);
-            accounting._creators[line.CreatorId] = settled
-                ? (pending, settledSum + commission, reversed + original - commission)
-                : (pending + commission, settledSum, reversed + original - commission);
+            var (pending, settledSum, reversed, frozen) = accounting._creators.GetValueOrDefault(line.CreatorId);
+            reversed += original - commission;
+            accounting._creators[line.CreatorId] = order.CommissionFrozen ? (pending, settledSum, reversed, frozen + commission)
+                : settled ? (pending, settledSum + commission, reversed, frozen)
+                : (pending + commission, settledSum, reversed, frozen);
             if (line.LinkCode is not null)
             {
                 Add(accounting._links, line.LinkCode, new CreatorSales(line.CreatorId, 0, kept, gmv, commission));
@@ -64,17 +68,22 @@ public sealed class OrderAccounting
         return accounting;
     }
 
-    /// <summary>The effects that move every ledger from <paramref name="before"/> to <paramref name="after"/>.</summary>
-    public static IEnumerable<OrderEffect> Difference(OrderAccounting before, OrderAccounting after, string operationPrefix, string brandId, string currency)
+    /// <summary>
+    /// The effects that move every ledger from <paramref name="before"/> to <paramref name="after"/>. A creator's
+    /// entry carries the statement movements of the change, keyed by <paramref name="change"/> (the order's id and
+    /// revision) so that no retry records one twice.
+    /// </summary>
+    public static IEnumerable<OrderEffect> Difference(OrderAccounting before, OrderAccounting after, string operationPrefix, string brandId, string currency, OrderChange change)
     {
         foreach (var creatorId in before._creators.Keys.Union(after._creators.Keys))
         {
-            var (p0, s0, r0) = before._creators.GetValueOrDefault(creatorId);
-            var (p1, s1, r1) = after._creators.GetValueOrDefault(creatorId);
-            if ((p0, s0, r0) != (p1, s1, r1))
+            var (p0, s0, r0, f0) = before._creators.GetValueOrDefault(creatorId);
+            var (p1, s1, r1, f1) = after._creators.GetValueOrDefault(creatorId);
+            if ((p0, s0, r0, f0) != (p1, s1, r1, f1))
             {
                 var id = $"{operationPrefix}/creator/{creatorId}";
-                yield return OrderEffect.ForCreator(creatorId, new LedgerEntry(id, currency, p1 - p0, s1 - s0, r1 - r0));
+                var movements = Movements(p1 - p0, s1 - s0, r1 - r0, f1 - f0, currency, change).ToArray();
+                yield return OrderEffect.ForCreator(creatorId, new LedgerEntry(id, currency, p1 - p0, s1 - s0, r1 - r0, f1 - f0, movements));
             }
         }
         foreach (var code in before._links.Keys.Union(after._links.Keys))
@@ -106,6 +115,38 @@ public sealed class OrderAccounting
         if (productDeltas.Length > 0 || creatorDeltas.Length > 0)
         {
             yield return OrderEffect.ForBrandSales(brandId, new SalesEntry($"{operationPrefix}/sales", productDeltas, creatorDeltas));
+        }
+    }
+
+    /// <summary>
+    /// The statement entries of one order change for one creator. Only placement adds to what was ever earned; a
+    /// reversal is always a loss; freezing, releasing and settling move commission between stages.
+    /// </summary>
+    private static IEnumerable<LedgerMovement> Movements(long pending, long settled, long reversed, long frozen, string currency, OrderChange change)
+    {
+        LedgerMovement Move(LedgerMovementKind kind, long amount) =>
+            new($"{change.Key}/{kind.ToString().ToLowerInvariant()}", kind, currency, amount, change.At, change.OrderId);
+
+        var earned = pending + settled + reversed + frozen;
+        if (earned > 0)
+        {
+            yield return Move(LedgerMovementKind.Earned, earned);
+        }
+        if (reversed > 0)
+        {
+            yield return Move(LedgerMovementKind.Reversed, reversed);
+        }
+        if (frozen > 0)
+        {
+            yield return Move(LedgerMovementKind.Frozen, frozen);
+        }
+        else if (frozen < 0 && pending + settled > 0)
+        {
+            yield return Move(LedgerMovementKind.Unfrozen, pending + settled);
+        }
+        else if (frozen == 0 && settled > 0)
+        {
+            yield return Move(LedgerMovementKind.Settled, settled);
         }
     }
 

@@ -11,6 +11,7 @@ public enum OrderStatus
     Completed = 3,
     Cancelled = 4,
     Refunded = 5,
+    ChargedBack = 6,
 }
 
 /// <summary>A line as sold: price and commission rate frozen at checkout; CreatorId set only when attributed.</summary>
@@ -69,7 +70,10 @@ public sealed record OrderView(
     [property: Id(10)] DateTimeOffset? ShippedAt,
     [property: Id(11)] DateTimeOffset? DeliveredAt,
     [property: Id(12)] DateTimeOffset? ReturnWindowEndsAt,
-    [property: Id(13)] DateTimeOffset? CompletedAt);
+    [property: Id(13)] DateTimeOffset? CompletedAt,
+    [property: Id(14)] bool CommissionFrozen = false,
+    [property: Id(15)] DateTimeOffset? ChargedBackAt = null,
+    [property: Id(16)] string? Reason = null);
 
 /// <summary>Who reads or changes an order: the platform, or one brand.</summary>
 [GenerateSerializer, Immutable, Alias("vetrina.order-actor")]
@@ -100,4 +104,12 @@ public interface IOrderGrain : IEffectSender
 
     [Alias("refund")]
     Task<Outcome<OrderView>> RefundAsync(OrderActor actor, IReadOnlyList<RefundLine> lines, bool restock);
+
+    /// <summary>The shopper's bank took the payment back: the commission is reversed whatever its stage.</summary>
+    [Alias("charge-back")]
+    Task<Outcome<OrderView>> ChargeBackAsync(string reason);
+
+    /// <summary>Holds (or releases) the order's commission out of settlement and payouts.</summary>
+    [Alias("freeze")]
+    Task<Outcome<OrderView>> FreezeAsync(bool frozen, string reason);
 }

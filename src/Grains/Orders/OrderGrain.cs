@@ -203,6 +203,55 @@ public sealed class OrderGrain(
         return Outcome<OrderView>.Ok(View());
     }
 
+    public async Task<Outcome<OrderView>> ChargeBackAsync(string reason)
+    {
+        if (S.Draft is null)
+        {
+            this.DeactivateOnIdle();
+            return Failure.NotFound($"Order '{OrderId}'");
+        }
+        if (S.Status == OrderStatus.ChargedBack)
+        {
+            return Outcome<OrderView>.Ok(View());
+        }
+        if (S.Status is OrderStatus.Cancelled or OrderStatus.Refunded)
+        {
+            return Failure.Conflict($"An order that is {Describe(S.Status)} has no payment left to charge back.");
+        }
+        // No restock (the goods left) and no refund (the bank took the money back): only the order's contribution
+        // goes, so every ledger, link and sales figure loses it, and paid-out commission becomes carry.
+        await ChangeAsync(() =>
+        {
+            S.ChargedBackAt = clock.UtcNow;
+            S.Status = OrderStatus.ChargedBack;
+            S.Reason = reason;
+        });
+        return Outcome<OrderView>.Ok(View());
+    }
+
+    public async Task<Outcome<OrderView>> FreezeAsync(bool frozen, string reason)
+    {
+        if (S.Draft is null)
+        {
+            this.DeactivateOnIdle();
+            return Failure.NotFound($"Order '{OrderId}'");
+        }
+        if (S.CommissionFrozen == frozen)
+        {
+            return Outcome<OrderView>.Ok(View());
+        }
+        if (frozen && S.Status is OrderStatus.Cancelled or OrderStatus.ChargedBack)
+        {
+            return Failure.Conflict($"An order that is {Describe(S.Status)} has no commission left to freeze.");
+        }
+        await ChangeAsync(() =>
+        {
+            S.CommissionFrozen = frozen;
+            S.Reason = reason;
+        });
+        return Outcome<OrderView>.Ok(View());
+    }
+
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         switch (reminderName)
@@ -286,7 +335,8 @@ public sealed class OrderGrain(
         var before = OrderAccounting.Of(S);
         var extra = change().ToList();
         var after = OrderAccounting.Of(S);
-        S.Outbox.AddRange(OrderAccounting.Difference(before, after, EffectPrefix, S.Draft!.BrandId, S.Draft.Currency));
+        S.Outbox.AddRange(OrderAccounting.Difference(before, after, EffectPrefix, S.Draft!.BrandId, S.Draft.Currency,
+            new OrderChange(OrderId, EffectPrefix, clock.UtcNow)));
         S.Outbox.AddRange(extra);
         S.Revision++;
         // The retry reminder exists before the effects are durable: if this grain stops right after the write,
@@ -382,7 +432,7 @@ public sealed class OrderGrain(
     private Failure? AccessFailure(OrderActor actor) =>
         S.Draft is null || !actor.May(S.Draft.BrandId) ? Failure.NotFound($"Order '{OrderId}'") : null;
 
-    private static string Describe(OrderStatus status) => status.ToString().ToLowerInvariant();
+    private static string Describe(OrderStatus status) => status == OrderStatus.ChargedBack ? "charged back" : status.ToString().ToLowerInvariant();
 
     private OrderView View() => S.View();
 }

@@ -21,7 +21,16 @@ public sealed class OrderState
     /// <summary>Counts the order's changes; it names their effects, so that a retried change never repeats one.</summary>
     [Id(10)] public int Revision { get; set; }
 
-    public int KeptQuantity(int line) => Cancelled ? 0 : Draft!.Lines[line].Quantity - RefundedQuantities[line];
+    /// <summary>The platform holds the order's commission out of settlement and payouts while it reviews it.</summary>
+    [Id(11)] public bool CommissionFrozen { get; set; }
+
+    /// <summary>The payment was taken back by the shopper's bank: nothing of the order is kept, its commission is reversed.</summary>
+    [Id(12)] public DateTimeOffset? ChargedBackAt { get; set; }
+
+    /// <summary>Why the platform froze the commission, or charged the order back (the latest reason given).</summary>
+    [Id(13)] public string? Reason { get; set; }
+
+    public int KeptQuantity(int line) => Cancelled || ChargedBackAt is not null ? 0 : Draft!.Lines[line].Quantity - RefundedQuantities[line];
 
     /// <summary>An order as its checkout journalled it: paid, nothing changed since.</summary>
     public static OrderState Placed(OrderDraft draft) =>
@@ -39,6 +48,6 @@ public sealed class OrderState
                 RefundedQuantities[i], Cancelled ? l.Quantity - RefundedQuantities[i] : 0, l.LiveSessionId, l.DealId);
         }
         return new OrderView(draft.OrderId, draft.ShopperId, draft.BrandId, Status, draft.Currency, draft.TotalMinor, RefundedMinor,
-            draft.CreatedAt, draft.PaymentId, lines, ShippedAt, DeliveredAt, ReturnWindowEndsAt, CompletedAt);
+            draft.CreatedAt, draft.PaymentId, lines, ShippedAt, DeliveredAt, ReturnWindowEndsAt, CompletedAt, CommissionFrozen, ChargedBackAt, Reason);
     }
 }

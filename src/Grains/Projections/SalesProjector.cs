@@ -244,7 +244,8 @@ public sealed class SalesProjector(IGrainFactory grains, ISalesJournal journal, 
         var sends = new List<Task>();
         foreach (var (creatorId, entries) in round.Creators)
         {
-            sends.Add(UntilDoneAsync(() => grains.GetGrain<ICreatorGrain>(creatorId).ProjectAsync(position, entries.Values.ToArray()), stoppingToken));
+            var ledger = entries.Values.Select(e => e.Entry()).ToArray();
+            sends.Add(UntilDoneAsync(() => grains.GetGrain<ICreatorGrain>(creatorId).ProjectAsync(position, ledger), stoppingToken));
         }
         foreach (var (code, entry) in round.Links)
         {
@@ -295,6 +296,24 @@ public sealed class SalesProjector(IGrainFactory grains, ISalesJournal journal, 
         public long ProjectedThrough { get; set; }
     }
 
+    /// <summary>One creator's entries of a round in one currency, summed, with every movement they carry.</summary>
+    private sealed class LedgerSum(string operationId, string currency)
+    {
+        private readonly List<LedgerMovement> _movements = [];
+        private long _pending, _settled, _reversed, _frozen;
+
+        public void Add(LedgerEntry entry)
+        {
+            _pending += entry.PendingDelta;
+            _settled += entry.SettledDelta;
+            _reversed += entry.ReversedDelta;
+            _frozen += entry.FrozenDelta;
+            _movements.AddRange(entry.Movements ?? []);
+        }
+
+        public LedgerEntry Entry() => new(operationId, currency, _pending, _settled, _reversed, _frozen, _movements);
+    }
+
     /// <summary>The sum of what a run of batches adds to each target, from each order's contribution (<see cref="OrderAccounting"/>).</summary>
     private sealed class Round
     {
@@ -303,7 +322,7 @@ public sealed class SalesProjector(IGrainFactory grains, ISalesJournal journal, 
         /// <summary>The last batch in the round: its position is the round's.</summary>
         public JournalPosition? Position { get; private set; }
 
-        public Dictionary<string, Dictionary<string, LedgerEntry>> Creators { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, Dictionary<string, LedgerSum>> Creators { get; } = new(StringComparer.Ordinal);
 
         public Dictionary<string, LinkSaleEntry> Links { get; } = new(StringComparer.Ordinal);
 
@@ -317,7 +336,8 @@ public sealed class SalesProjector(IGrainFactory grains, ISalesJournal journal, 
             var id = position.ToString();
             foreach (var order in orders)
             {
-                foreach (var effect in OrderAccounting.Difference(Nothing, OrderAccounting.Of(OrderState.Placed(order)), id, order.BrandId, order.Currency))
+                var placed = new OrderChange(order.OrderId, $"{order.OrderId}/placed", order.CreatedAt);
+                foreach (var effect in OrderAccounting.Difference(Nothing, OrderAccounting.Of(OrderState.Placed(order)), id, order.BrandId, order.Currency, placed))
                 {
                     switch (effect.Kind)
                     {
@@ -366,9 +386,11 @@ public sealed class SalesProjector(IGrainFactory grains, ISalesJournal journal, 
             {
                 Creators[creatorId] = byCurrency = new(StringComparer.Ordinal);
             }
-            byCurrency[entry.Currency] = byCurrency.TryGetValue(entry.Currency, out var sum)
-                ? sum with { PendingDelta = sum.PendingDelta + entry.PendingDelta, SettledDelta = sum.SettledDelta + entry.SettledDelta, ReversedDelta = sum.ReversedDelta + entry.ReversedDelta }
-                : entry;
+            if (!byCurrency.TryGetValue(entry.Currency, out var sum))
+            {
+                byCurrency[entry.Currency] = sum = new LedgerSum(entry.OperationId, entry.Currency);
+            }
+            sum.Add(entry);
         }
 
         private void AddSales(string brandId, SalesEntry entry)

@@ -27,6 +27,7 @@ public static class VetrinaHost
         builder.Services.AddSingleton<IPaymentGateway, BuiltInPaymentGateway>();
         builder.Services.Configure<CheckoutOptions>(builder.Configuration.GetSection("Vetrina:Checkout"));
         builder.Services.Configure<FulfilmentOptions>(builder.Configuration.GetSection("Vetrina:Fulfilment"));
+        builder.Services.Configure<Vetrina.Grains.Payouts.PayoutOptions>(builder.Configuration.GetSection("Vetrina:Payouts"));
         builder.Services.Configure<ClickOptions>(builder.Configuration.GetSection("Vetrina:Clicks"));
         builder.Services.Configure<GroupCommitOptions>(o => o.Enabled = builder.Configuration.GetValue("Vetrina:GroupCommit", defaultValue: true));
         builder.Services.Configure<JournalOptions>(builder.Configuration.GetSection("Vetrina:Journal"));

@@ -1,3 +1,4 @@
+using Vetrina.Grains.Creators;
 using System.Net;
 using Orleans.Configuration;
 using Orleans.Storage;
@@ -35,6 +36,7 @@ public static class StorageSetup
                 silo.UseInMemoryReminderService();
                 silo.Services.AddSingleton<ISalesJournal, InMemorySalesJournal>();
                 silo.Services.AddSingleton<IClickJournal, InMemoryClickJournal>();
+                silo.Services.AddSingleton<ICreatorBooks, InMemoryCreatorBooks>();
                 break;
             case StorageKind.Sqlite:
                 silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, serviceId: settings.ServiceId, clusterId: settings.ClusterId);
@@ -42,6 +44,7 @@ public static class StorageSetup
                 UseAdoNet(silo, SqliteInvariant, sqlite);
                 silo.Services.AddSingleton<ISalesJournal>(new SqliteSalesJournal(sqlite));
                 silo.Services.AddSingleton<IClickJournal>(new SqliteClickJournal(sqlite));
+                silo.Services.AddSingleton<ICreatorBooks>(new SqliteCreatorBooks(sqlite));
                 break;
             case StorageKind.Postgres:
                 var connectionString = PostgresDatabase.WithEngineDefaults(settings.PostgresConnectionString
@@ -64,6 +67,7 @@ public static class StorageSetup
                 silo.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
                 silo.Services.AddSingleton<ISalesJournal, PostgresSalesJournal>();
                 silo.Services.AddSingleton<IClickJournal, PostgresClickJournal>();
+                silo.Services.AddSingleton<ICreatorBooks, PostgresCreatorBooks>();
                 break;
             default:
                 throw new InvalidOperationException($"Unknown storage '{settings.Storage}'; use sqlite, memory or postgres.");

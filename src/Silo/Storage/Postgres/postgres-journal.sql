@@ -118,4 +118,31 @@ CREATE TABLE IF NOT EXISTS vetrina_deal_buyers
     CONSTRAINT vetrina_deal_buyers_within_limit CHECK (units <= buyer_limit)
 );
 
+-- The creators' books (see ICreatorBooks): every movement of every creator's ledger, kept once by its key; a
+-- creator is listed under each currency it ever had a movement in, which is what a payout run pages through.
+CREATE TABLE IF NOT EXISTS vetrina_ledger_movements
+(
+    creator_id   text        NOT NULL,
+    movement_key text        NOT NULL,
+    currency     text        NOT NULL,
+    kind         smallint    NOT NULL,
+    amount_minor bigint      NOT NULL,
+    at           timestamptz NOT NULL,
+    order_id     text,
+    payout_id    text,
+    run_id       text,
+    PRIMARY KEY (creator_id, movement_key)
+);
+
+CREATE INDEX IF NOT EXISTS vetrina_ledger_movements_time ON vetrina_ledger_movements (creator_id, currency, at);
+
+CREATE INDEX IF NOT EXISTS vetrina_ledger_movements_run ON vetrina_ledger_movements (run_id) WHERE run_id IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS vetrina_creator_currencies
+(
+    currency   text NOT NULL,
+    creator_id text NOT NULL,
+    PRIMARY KEY (currency, creator_id)
+);
+
 COMMIT;

@@ -108,4 +108,31 @@ CREATE TABLE IF NOT EXISTS vetrina_deal_buyers
     CONSTRAINT vetrina_deal_buyers_within_limit CHECK (units <= buyer_limit)
 );
 
+-- The creators' books (see ICreatorBooks): every movement of every creator's ledger, kept once by its key; a
+-- creator is listed under each currency it ever had a movement in, which is what a payout run pages through.
+CREATE TABLE IF NOT EXISTS vetrina_ledger_movements
+(
+    creator_id   TEXT    NOT NULL,
+    movement_key TEXT    NOT NULL,
+    currency     TEXT    NOT NULL,
+    kind         INTEGER NOT NULL,
+    amount_minor INTEGER NOT NULL,
+    at_ms        INTEGER NOT NULL,
+    order_id     TEXT,
+    payout_id    TEXT,
+    run_id       TEXT,
+    PRIMARY KEY (creator_id, movement_key)
+) WITHOUT ROWID;
+
+CREATE INDEX IF NOT EXISTS vetrina_ledger_movements_time ON vetrina_ledger_movements (creator_id, currency, at_ms);
+
+CREATE INDEX IF NOT EXISTS vetrina_ledger_movements_run ON vetrina_ledger_movements (run_id) WHERE run_id IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS vetrina_creator_currencies
+(
+    currency   TEXT NOT NULL,
+    creator_id TEXT NOT NULL,
+    PRIMARY KEY (currency, creator_id)
+) WITHOUT ROWID;
+
 COMMIT;
