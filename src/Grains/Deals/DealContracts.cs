@@ -43,8 +43,15 @@ public sealed record FlashDealView(
     [property: Id(7)] int PerBuyerLimit,
     [property: Id(8)] DealStatus Status,
     [property: Id(9)] DateTimeOffset? StartsAt,
-    [property: Id(10)] DateTimeOffset? EndsAt)
+    [property: Id(10)] DateTimeOffset? EndsAt,
+    [property: Id(11), System.Text.Json.Serialization.JsonIgnore] long Version = 0)
 {
+    /// <summary>
+    /// Whether this view is older than <paramref name="other"/>: views of a deal can reach its session out of order
+    /// (the deal is reentrant and tells each change as it goes), and a late one must not undo a later state.
+    /// </summary>
+    public bool IsOlderThan(FlashDealView other) => (Version, (int)Status).CompareTo((other.Version, (int)other.Status)) < 0;
+
     /// <summary>The view as it stands at <paramref name="at"/>: a countdown or a deal that ran out of time moves on by itself.</summary>
     public FlashDealView AsOf(DateTimeOffset at) => Status switch
     {

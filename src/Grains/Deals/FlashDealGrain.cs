@@ -390,7 +390,7 @@ public sealed class FlashDealGrain(
     {
         var deal = S.Definition!;
         return new FlashDealView(DealId, deal.ProductId, deal.SessionId, deal.DealPriceMinor, deal.Currency, deal.Units,
-            S.Closed ? 0 : Math.Max(0, deal.Units - _sold), deal.PerBuyerLimit, Status(), S.StartsAt, S.EndsAt);
+            S.Closed ? 0 : Math.Max(0, deal.Units - _sold), deal.PerBuyerLimit, Status(), S.StartsAt, S.EndsAt, _version);
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;

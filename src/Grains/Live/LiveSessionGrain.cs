@@ -269,6 +269,10 @@ public sealed class LiveSessionGrain(
 
     public Task DealChangedAsync(Deals.FlashDealView deal)
     {
+        if (S.Deals.TryGetValue(deal.DealId, out var known) && deal.IsOlderThan(known))
+        {
+            return Task.CompletedTask;
+        }
         S.Deals[deal.DealId] = deal;
         _dealsChanged.Add(deal.DealId);
         Commit.ChangedLazily();

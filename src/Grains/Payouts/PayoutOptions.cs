@@ -12,6 +12,9 @@ public sealed class PayoutOptions
     /// <summary>Creators of a page paid at once.</summary>
     public int Parallelism { get; set; } = 32;
 
+    /// <summary>A pause between pages, to spread a large run's load on the database over time (none by default).</summary>
+    public TimeSpan PagePause { get; set; } = TimeSpan.Zero;
+
     /// <summary>How often a run that stopped (its silo died, a call failed) is resumed by its reminder.</summary>
     public TimeSpan ResumeInterval { get; set; } = TimeSpan.FromMinutes(1);
 

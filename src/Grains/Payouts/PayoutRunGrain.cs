@@ -134,6 +134,10 @@ public sealed class PayoutRunGrain(
                 S.Cursor = page[^1];
                 S.CreatorsVisited += page.Count;
                 await state.SaveAsync(this);
+                if (options.Value.PagePause > TimeSpan.Zero)
+                {
+                    await Task.Delay(options.Value.PagePause, cancellationToken);
+                }
             }
             _finished.TrySetResult();
             if (await this.GetReminder(ResumeReminder, CancellationToken.None) is { } reminder)

@@ -165,6 +165,13 @@ public sealed class HostileRequests(HostileWorld world, string platformKey, int 
         ["/api/products/{productId}/flash-deals"] = ["POST"],
         ["/api/flash-deals/{dealId}"] = ["GET"],
         ["/api/flash-deals/{dealId}/start"] = ["POST"],
+        ["/api/orders/{orderId}/chargeback"] = ["POST"],
+        ["/api/orders/{orderId}/freeze"] = ["POST"],
+        ["/api/orders/{orderId}/unfreeze"] = ["POST"],
+        ["/api/payouts/runs"] = ["POST"],
+        ["/api/payouts/runs/{runId}"] = ["GET"],
+        ["/api/creators/{creatorId}/payouts"] = ["GET"],
+        ["/api/creators/{creatorId}/statement"] = ["GET"],
         ["/api/cluster"] = ["GET"],
         ["/health/live"] = ["GET"],
         ["/health/ready"] = ["GET"],
@@ -190,8 +197,11 @@ public sealed class HostileRequests(HostileWorld world, string platformKey, int 
 
     private HostileRequest Reading()
     {
-        var request = _random.Next(17) switch
+        var request = _random.Next(20) switch
         {
+            17 => Get("/api/creators/{creatorId}/payouts", ("creatorId", W.CreatorA.Id), Pick(platformKey, W.CreatorA.Key)),
+            18 => Get("/api/creators/{creatorId}/statement", ("creatorId", W.CreatorA.Id), Pick(platformKey, W.CreatorA.Key)),
+            19 => Get("/api/payouts/runs/{runId}", ("runId", Pick("r_0000000000000000000000", "r_" + Identifier(22))), platformKey),
             15 => Get("/api/flash-deals/{dealId}", ("dealId", Pick(W.Deal, "f_0000000000000000000000")), null),
             0 => Get("/api/brands/{brandId}", ("brandId", Pick(W.BrandA.Id, W.BrandB.Id)), Pick(platformKey, W.BrandA.Key)),
             1 => Get("/api/brands/{brandId}/sales", ("brandId", W.BrandA.Id), W.BrandA.Key),
@@ -233,8 +243,12 @@ public sealed class HostileRequests(HostileWorld world, string platformKey, int 
 
     private HostileRequest Writing()
     {
-        return _random.Next(24) switch
+        return _random.Next(28) switch
         {
+            24 => Review("chargeback"),
+            25 => Review("freeze"),
+            26 => Review("unfreeze"),
+            27 => PayoutRun(),
             22 => CreateDeal(),
             23 => StartDeal(),
             0 => CreateBrand(),
@@ -464,6 +478,28 @@ public sealed class HostileRequests(HostileWorld world, string platformKey, int 
                 () => Set(request, "lines", new JsonArray(new JsonObject { ["productId"] = W.Product, ["quantity"] = 1 }, new JsonObject { ["productId"] = W.Product, ["quantity"] = int.MaxValue })),
                 () => Set(request, "restock", Pick<JsonNode>("yes", 1, new JsonArray())),
                 () => Set(request, "lines", Pick<JsonNode>("all", 1, new JsonObject())),
+            ]);
+    }
+
+    /// <summary>The platform's review of an order: a chargeback, a freeze or its release, each with a reason.</summary>
+    private HostileRequest Review(string change)
+    {
+        var request = Write("POST", $"/api/orders/{{orderId}}/{change}", platformKey, new JsonObject { ["reason"] = Text(500) },
+            ("orderId", W.PaidOrder));
+        return Flaw(request, required: ["reason"], texts: [("reason", 500)], wrongKeys: [W.BrandA.Key, W.CreatorA.Key],
+            paths: [() => Path(request, "orderId", Pick("o_0000000000000000000000", Long(40)))],
+            rules: [() => Set(request, "reason", Pick<JsonNode>(1, true, new JsonArray(), new JsonObject()))]);
+    }
+
+    private HostileRequest PayoutRun()
+    {
+        var request = Write("POST", "/api/payouts/runs", platformKey, new JsonObject { ["currency"] = "EUR", ["minimumMinor"] = 1000 });
+        request.Headers.Add(("Idempotency-Key", "hostile-" + _random.Next()));
+        return Flaw(request, required: ["currency"], longs: ["minimumMinor"], wrongKeys: [W.BrandA.Key, W.CreatorA.Key], idempotent: true,
+            rules:
+            [
+                () => Set(request, "currency", Pick<JsonNode>("eur", "EURO", "XXX", "", 978, new JsonArray())),
+                () => Set(request, "minimumMinor", Pick<JsonNode>(-1, long.MinValue, "1000", 1.5)),
             ]);
     }
 

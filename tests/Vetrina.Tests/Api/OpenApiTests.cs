@@ -97,7 +97,7 @@ public sealed partial class OpenApiTests(ServerFixture fixture)
             Assert.True((metadata.GetMetadata<IdempotencyKeyMetadata>() is not null) == (idempotent is not null), $"{route}: Idempotency-Key does not match the endpoint");
             Assert.True(idempotent is null || (idempotent.In == ParameterLocation.Header && idempotent.Required), $"{route}: Idempotency-Key must be a required header");
         }
-        Assert.Equal(["POST /api/carts/{shopperId}/checkout", "POST /api/links/{code}/buy", "POST /api/lives/{sessionId}/buy"],
+        Assert.Equal(["POST /api/carts/{shopperId}/checkout", "POST /api/links/{code}/buy", "POST /api/lives/{sessionId}/buy", "POST /api/payouts/runs"],
             Operations(document).Where(o => o.Operation.Parameters?.Any(p => p.Name == Input.IdempotencyHeader) == true).Select(o => o.Route).Order());
         Assert.Equal(SecuritySchemeType.Http, document.Components!.SecuritySchemes![ApiDescription.BearerScheme].Type);
         Assert.Equal("bearer", document.Components.SecuritySchemes[ApiDescription.BearerScheme].Scheme);

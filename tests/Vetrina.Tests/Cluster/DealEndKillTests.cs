@@ -75,7 +75,7 @@ public sealed class DealEndKillTests(ITestOutputHelper output) : IAsyncLifetime
         // Once the deal sells, the silo that hosts it dies while the load runs.
         await Eventually.HoldsAsync(() => Task.FromResult(orders.Count(IsDealOrder)), n => n >= 50, TimeSpan.FromSeconds(30),
             because: "the deal sells before its silo is killed");
-        var victim = await DealHostAsync(api);
+        var victim = await _cluster.HostOfAsync("FlashDealGrain");
         await Eventually.HoldsAsync(() => Task.FromResult(api.InFlightTo(victim.Address)), n => n >= 2, TimeSpan.FromSeconds(30),
             because: "buys are in flight on the silo about to be killed");
         victim.Kill();
@@ -130,19 +130,6 @@ public sealed class DealEndKillTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     private static bool IsDealOrder(JsonElement order) => order.GetProperty("lines")[0].TryGetProperty("dealId", out var deal) && deal.ValueKind == JsonValueKind.String;
-
-    /// <summary>The silo whose grains include the flash deal (the cluster's only one), from <c>GET /api/cluster</c>.</summary>
-    private async Task<SiloProcess> DealHostAsync(VetrinaClient api)
-    {
-        var report = (await api.GetAsync("/api/cluster")).Expect(HttpStatusCode.OK);
-        var hosts = report.Body.GetProperty("silos").EnumerateArray()
-            .Where(s => s.GetProperty("activationsByGrain").EnumerateObject()
-                .Any(g => g.Name.Equals("FlashDealGrain", StringComparison.OrdinalIgnoreCase) && g.Value.GetInt32() > 0))
-            .Select(s => s.GetProperty("address").GetString()!).ToArray();
-        Assert.True(hosts.Length == 1, $"one silo hosts the deal: {report.Raw}");
-        var host = hosts[0];
-        return _cluster.Silos.Single(s => host.Contains($":{s.SiloPort}:", StringComparison.Ordinal));
-    }
 
     /// <summary>A read retried on 503 while the cluster has not yet declared the dead silo gone.</summary>
     private static async Task<JsonElement> ReadAsync(VetrinaClient api, string path)

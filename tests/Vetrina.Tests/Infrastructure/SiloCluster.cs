@@ -76,6 +76,18 @@ public sealed class SiloCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>The one silo whose activations include a grain of the class (the cluster's only one), from <c>GET /api/cluster</c>.</summary>
+    public async Task<SiloProcess> HostOfAsync(string grainClass)
+    {
+        var report = (await Api.GetAsync("/api/cluster")).Expect(HttpStatusCode.OK);
+        var hosts = report.Body.GetProperty("silos").EnumerateArray()
+            .Where(s => s.GetProperty("activationsByGrain").EnumerateObject()
+                .Any(g => g.Name.Equals(grainClass, StringComparison.OrdinalIgnoreCase) && g.Value.GetInt32() > 0))
+            .Select(s => s.GetProperty("address").GetString()!).ToArray();
+        Assert.True(hosts.Length == 1, $"one silo hosts the {grainClass}: {report.Raw}");
+        return Silos.Single(s => hosts[0].Contains($":{s.SiloPort}:", StringComparison.Ordinal));
+    }
+
     /// <summary>Starts one more silo; once it has joined and is ready, the client sends it requests too.</summary>
     public async Task<SiloProcess> AddSiloAsync()
     {
