@@ -63,7 +63,7 @@ public static class PayoutEndpoints
         creators.MapGet("/{creatorId}/payouts", GetCreatorPayouts).RequireAuthorization(Access.PlatformOrCreatorOwner)
             .ProducesProblem(StatusCodes.Status404NotFound);
         creators.MapGet("/{creatorId}/statement", GetStatement).RequireAuthorization(Access.PlatformOrCreatorOwner)
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return routes;
     }
 
