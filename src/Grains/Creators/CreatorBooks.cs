@@ -62,36 +62,50 @@ public sealed record Statement(
 {
     public long ClosingMinor => OpeningMinor + EarnedMinor - ReversedMinor - PaidMinor;
 
-    /// <summary>Sums movements into a statement (the in-memory books, and a check for the database's own sums).</summary>
+    /// <summary>Sums movements into a statement (the in-memory books).</summary>
     public static Statement Of(string currency, StatementPeriod period, IEnumerable<LedgerMovement> movements, int maxEntries)
     {
-        long opening = 0, earned = 0, reversed = 0, paid = 0;
+        var sums = new StatementSums();
         var entries = new List<LedgerMovement>();
-        var truncated = false;
         foreach (var m in movements.Where(m => m.Currency == currency && m.At < period.Until).OrderBy(m => m.At).ThenBy(m => m.Key, StringComparer.Ordinal))
         {
-            if (m.At < period.From)
-            {
-                opening += m.OwedDelta;
-                continue;
-            }
-            switch (m.Kind)
-            {
-                case LedgerMovementKind.Earned: earned += m.AmountMinor; break;
-                case LedgerMovementKind.Reversed: reversed += m.AmountMinor; break;
-                case LedgerMovementKind.Paid: paid += m.AmountMinor; break;
-            }
-            if (entries.Count < maxEntries)
+            var inside = m.At >= period.From;
+            sums.Add(inside, m.Kind, m.AmountMinor, 1);
+            if (inside && entries.Count < maxEntries)
             {
                 entries.Add(m);
             }
-            else
-            {
-                truncated = true;
-            }
         }
-        return new Statement(currency, period, opening, earned, reversed, paid, entries, truncated);
+        return sums.ToStatement(currency, period, entries);
     }
+}
+
+/// <summary>
+/// A statement's sums, added up from movements or from a database's sums by kind: what came before the period makes
+/// the opening; inside it, earned, reversed and paid, and how many entries there are.
+/// </summary>
+public sealed class StatementSums
+{
+    private long _opening, _earned, _reversed, _paid, _inside;
+
+    public void Add(bool inside, LedgerMovementKind kind, long amountMinor, long count)
+    {
+        if (!inside)
+        {
+            _opening += new LedgerMovement("", kind, "", amountMinor, default, null).OwedDelta;
+            return;
+        }
+        _inside += count;
+        switch (kind)
+        {
+            case LedgerMovementKind.Earned: _earned += amountMinor; break;
+            case LedgerMovementKind.Reversed: _reversed += amountMinor; break;
+            case LedgerMovementKind.Paid: _paid += amountMinor; break;
+        }
+    }
+
+    public Statement ToStatement(string currency, StatementPeriod period, IReadOnlyList<LedgerMovement> entries) =>
+        new(currency, period, _opening, _earned, _reversed, _paid, entries, _inside > entries.Count);
 }
 
 /// <summary>A statement's period: from (inclusive) to until (exclusive).</summary>

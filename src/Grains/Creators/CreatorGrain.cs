@@ -165,6 +165,7 @@ public sealed class CreatorGrain(
     public async Task<Payout?> PayOutAsync(PayoutOrder order)
     {
         var payout = S.Payouts.FirstOrDefault(p => p.RunId == order.RunId);
+        var made = payout is null;
         if (payout is null)
         {
             var payable = S.Ledger.Payable(order.Currency);
@@ -183,7 +184,10 @@ public sealed class CreatorGrain(
         await Commit.DurableAsync();
         await books.RecordAsync(CreatorId, [new LedgerMovement($"payout/{payout.PayoutId}", LedgerMovementKind.Paid, payout.Currency,
             payout.AmountMinor, payout.CreatedAt, null, payout.PayoutId, payout.RunId)]);
-        VetrinaMetrics.PaidOut(payout.Currency, payout.AmountMinor);
+        if (made)
+        {
+            VetrinaMetrics.PaidOut(payout.Currency, payout.AmountMinor);
+        }
         return payout;
     }
 

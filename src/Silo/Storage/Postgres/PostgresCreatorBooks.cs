@@ -41,25 +41,12 @@ public sealed class PostgresCreatorBooks(NpgsqlDataSource database) : ICreatorBo
             GROUP BY inside, kind
             """, connection, transaction);
         Bind(sums, creatorId, currency, period);
-        long opening = 0, earned = 0, reversed = 0, paid = 0, inside = 0;
+        var totals = new StatementSums();
         await using (var reader = await sums.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
             {
-                var movement = new LedgerMovement("", (LedgerMovementKind)reader.GetInt16(1), currency, reader.GetInt64(2), default, null);
-                if (!reader.GetBoolean(0))
-                {
-                    opening += movement.OwedDelta;
-                    continue;
-                }
-                inside += reader.GetInt64(3);
-                (earned, reversed, paid) = movement.Kind switch
-                {
-                    LedgerMovementKind.Earned => (earned + movement.AmountMinor, reversed, paid),
-                    LedgerMovementKind.Reversed => (earned, reversed + movement.AmountMinor, paid),
-                    LedgerMovementKind.Paid => (earned, reversed, paid + movement.AmountMinor),
-                    _ => (earned, reversed, paid),
-                };
+                totals.Add(reader.GetBoolean(0), (LedgerMovementKind)reader.GetInt16(1), reader.GetInt64(2), reader.GetInt64(3));
             }
         }
         await using var list = new NpgsqlCommand("""
@@ -79,7 +66,7 @@ public sealed class PostgresCreatorBooks(NpgsqlDataSource database) : ICreatorBo
             }
         }
         await transaction.CommitAsync(cancellationToken);
-        return new Statement(currency, period, opening, earned, reversed, paid, entries, inside > entries.Count);
+        return totals.ToStatement(currency, period, entries);
     }
 
     public async Task<IReadOnlyList<string>> CreatorsAsync(string currency, string? after, int limit, CancellationToken cancellationToken = default)

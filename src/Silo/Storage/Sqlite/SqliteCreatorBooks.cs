@@ -61,25 +61,12 @@ public sealed class SqliteCreatorBooks(string connectionString) : ICreatorBooks
             GROUP BY inside, kind
             """;
         Bind(sums, creatorId, currency, period);
-        long opening = 0, earned = 0, reversed = 0, paid = 0, inside = 0;
+        var totals = new StatementSums();
         await using (var reader = await sums.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
             {
-                var movement = new LedgerMovement("", (LedgerMovementKind)reader.GetInt32(1), currency, reader.GetInt64(2), default, null);
-                if (!reader.GetBoolean(0))
-                {
-                    opening += movement.OwedDelta;
-                    continue;
-                }
-                inside += reader.GetInt64(3);
-                (earned, reversed, paid) = movement.Kind switch
-                {
-                    LedgerMovementKind.Earned => (earned + movement.AmountMinor, reversed, paid),
-                    LedgerMovementKind.Reversed => (earned, reversed + movement.AmountMinor, paid),
-                    LedgerMovementKind.Paid => (earned, reversed, paid + movement.AmountMinor),
-                    _ => (earned, reversed, paid),
-                };
+                totals.Add(reader.GetBoolean(0), (LedgerMovementKind)reader.GetInt32(1), reader.GetInt64(2), reader.GetInt64(3));
             }
         }
         await using var list = connection.CreateCommand();
@@ -100,7 +87,7 @@ public sealed class SqliteCreatorBooks(string connectionString) : ICreatorBooks
                     DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)), Text(reader, 4), Text(reader, 5), Text(reader, 6)));
             }
         }
-        return new Statement(currency, period, opening, earned, reversed, paid, entries, inside > entries.Count);
+        return totals.ToStatement(currency, period, entries);
     }
 
     public async Task<IReadOnlyList<string>> CreatorsAsync(string currency, string? after, int limit, CancellationToken cancellationToken = default)
