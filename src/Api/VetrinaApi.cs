@@ -60,6 +60,7 @@ public static class VetrinaApi
         app.MapCartEndpoints();
         app.MapOrderEndpoints();
         app.MapPayoutEndpoints();
+        app.MapCollaborationEndpoints();
         app.MapClusterEndpoints();
         return app;
     }

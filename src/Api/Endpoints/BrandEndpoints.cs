@@ -13,9 +13,10 @@ public sealed record CreateBrandRequest(
     [property: Required, StringLength(BrandEndpoints.MaxNameLength, MinimumLength = 1)] string? Name,
     [property: Required, Range(0, Money.MaxBps)] int? DefaultCommissionBps,
     [property: Range(1, CatalogRules.MaxWindowHours)] int? AttributionWindowHours = null,
-    [property: Range(0, CatalogRules.MaxWindowDays)] int? ReturnWindowDays = null);
+    [property: Range(0, CatalogRules.MaxWindowDays)] int? ReturnWindowDays = null,
+    [property: Range(0, CatalogRules.MaxWindowDays)] int? RateLockDays = null);
 
-public sealed record BrandCreatedResponse(string BrandId, string ApiKey, string Name, int DefaultCommissionBps, int AttributionWindowHours, int ReturnWindowDays);
+public sealed record BrandCreatedResponse(string BrandId, string ApiKey, string Name, int DefaultCommissionBps, int AttributionWindowHours, int ReturnWindowDays, int RateLockDays);
 
 public sealed record CreateProductRequest(
     [property: Required, StringLength(BrandEndpoints.MaxSkuLength, MinimumLength = 1)] string? Sku,
@@ -57,14 +58,14 @@ public static class BrandEndpoints
         var brandId = Identifiers.NewRandom(IdPrefixes.Brand);
         var apiKey = ApiKeys.Issue(brandId);
         var registration = new BrandRegistration(body.Name!, body.DefaultCommissionBps!.Value, body.AttributionWindowHours ?? 168,
-            body.ReturnWindowDays ?? 14, ApiKeys.Hash(apiKey));
+            body.ReturnWindowDays ?? 14, ApiKeys.Hash(apiKey), body.RateLockDays ?? BrandTerms.DefaultRateLockDays);
         var outcome = await grains.GetGrain<IBrandGrain>(brandId).RegisterAsync(registration);
         if (outcome.Value is not { } brand)
         {
             return Problems.From(outcome.Failure!);
         }
         return TypedResults.Created($"/api/brands/{brandId}",
-            new BrandCreatedResponse(brandId, apiKey, brand.Name, brand.DefaultCommissionBps, brand.AttributionWindowHours, brand.ReturnWindowDays));
+            new BrandCreatedResponse(brandId, apiKey, brand.Name, brand.DefaultCommissionBps, brand.AttributionWindowHours, brand.ReturnWindowDays, brand.RateLockDays));
     }
 
     private static async Task<Results<Ok<BrandView>, ProblemHttpResult>> GetBrand(string brandId, IGrainFactory grains) =>

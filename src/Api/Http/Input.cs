@@ -44,6 +44,8 @@ public static class Input
 
     public static bool IsFlashDealId(string? id) => Identifiers.IsWellFormed(id, IdPrefixes.FlashDeal);
 
+    public static bool IsPlanId(string? id) => Identifiers.IsWellFormed(id, IdPrefixes.CollaborationPlan);
+
     public static bool IsLinkCode(string? code) => Identifiers.IsWellFormed(code, "", IdPrefixes.LinkCodeLength);
 
     /// <summary>The Idempotency-Key header: exactly one, 1–128 visible ASCII characters.</summary>

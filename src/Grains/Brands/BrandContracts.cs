@@ -9,7 +9,8 @@ public sealed record BrandRegistration(
     [property: Id(1)] int DefaultCommissionBps,
     [property: Id(2)] int AttributionWindowHours,
     [property: Id(3)] int ReturnWindowDays,
-    [property: Id(4)] string ApiKeyHash);
+    [property: Id(4)] string ApiKeyHash,
+    [property: Id(5)] int RateLockDays = BrandTerms.DefaultRateLockDays);
 
 [GenerateSerializer, Immutable, Alias("vetrina.brand-view")]
 public sealed record BrandView(
@@ -18,7 +19,8 @@ public sealed record BrandView(
     [property: Id(2)] int DefaultCommissionBps,
     [property: Id(3)] int AttributionWindowHours,
     [property: Id(4)] int ReturnWindowDays,
-    [property: Id(5)] DateTimeOffset CreatedAt);
+    [property: Id(5)] DateTimeOffset CreatedAt,
+    [property: Id(6)] int RateLockDays = BrandTerms.DefaultRateLockDays);
 
 [GenerateSerializer, Immutable, Alias("vetrina.product-draft")]
 public sealed record ProductDraft(
@@ -44,4 +46,12 @@ public interface IBrandGrain : IGrainWithStringKey
     /// <summary>Publishes a product; its id follows from the brand and SKU, which makes SKUs unique per brand.</summary>
     [Alias("add-product")]
     Task<Outcome<ProductView>> AddProductAsync(ProductDraft draft);
+
+    /// <summary>Lists a collaboration plan of the brand (idempotent).</summary>
+    [Alias("list-plan")]
+    Task ListPlanAsync(string planId);
+
+    /// <summary>The ids of the brand's collaboration plans, oldest first.</summary>
+    [AlwaysInterleave, Alias("plans")]
+    Task<IReadOnlyList<string>> PlanIdsAsync();
 }

@@ -8,6 +8,7 @@ public sealed class BrandState
 {
     [Id(0)] public BrandView? Brand { get; set; }
     [Id(1)] public string? ApiKeyHash { get; set; }
+    [Id(2)] public List<string> PlanIds { get; set; } = [];
 }
 
 /// <summary>A seller: its settings and the hash of its key. Products live in their own grains.</summary>
@@ -27,7 +28,7 @@ public sealed class BrandGrain(
             return Failure.Invalid(error);
         }
         state.State.Brand = new BrandView(this.GetPrimaryKeyString(), registration.Name, registration.DefaultCommissionBps,
-            registration.AttributionWindowHours, registration.ReturnWindowDays, clock.UtcNow);
+            registration.AttributionWindowHours, registration.ReturnWindowDays, clock.UtcNow, registration.RateLockDays);
         state.State.ApiKeyHash = registration.ApiKeyHash;
         await state.SaveAsync(this);
         return Outcome<BrandView>.Ok(state.State.Brand);
@@ -61,7 +62,19 @@ public sealed class BrandGrain(
         }
         var productId = Identifiers.Derived(IdPrefixes.Product, brand.BrandId, draft.Sku);
         var definition = new ProductDefinition(brand.BrandId, draft.Sku, draft.Title, draft.PriceMinor, draft.Currency, draft.Stock,
-            draft.CommissionBps ?? brand.DefaultCommissionBps, new BrandTerms(brand.AttributionWindowHours, brand.ReturnWindowDays));
+            draft.CommissionBps ?? brand.DefaultCommissionBps, new BrandTerms(brand.AttributionWindowHours, brand.ReturnWindowDays, brand.RateLockDays));
         return await GrainFactory.GetGrain<IProductGrain>(productId).CreateAsync(definition);
     }
+
+    public async Task ListPlanAsync(string planId)
+    {
+        if (state.State.Brand is null || state.State.PlanIds.Contains(planId, StringComparer.Ordinal))
+        {
+            return;
+        }
+        state.State.PlanIds.Add(planId);
+        await state.SaveAsync(this);
+    }
+
+    public Task<IReadOnlyList<string>> PlanIdsAsync() => Task.FromResult<IReadOnlyList<string>>([.. state.State.PlanIds]);
 }

@@ -15,6 +15,7 @@ public static class CatalogRules
         !IsBps(brand.DefaultCommissionBps) ? "defaultCommissionBps must be between 0 and 10000."
         : brand.AttributionWindowHours is < 1 or > MaxWindowHours ? $"attributionWindowHours must be between 1 and {MaxWindowHours}."
         : brand.ReturnWindowDays is < 0 or > MaxWindowDays ? $"returnWindowDays must be between 0 and {MaxWindowDays}."
+        : brand.RateLockDays is < 0 or > MaxWindowDays ? $"rateLockDays must be between 0 and {MaxWindowDays}."
         : null;
 
     public static string? ProductError(ProductDraft product) =>

@@ -13,7 +13,14 @@ public enum ProductStatus
 [GenerateSerializer, Immutable, Alias("vetrina.brand-terms")]
 public sealed record BrandTerms(
     [property: Id(0)] int AttributionWindowHours,
-    [property: Id(1)] int ReturnWindowDays);
+    [property: Id(1)] int ReturnWindowDays,
+    [property: Id(2)] int? RateLockDays = null)
+{
+    public const int DefaultRateLockDays = 30;
+
+    /// <summary>How long a lowered rate stays away from creators who already link the product.</summary>
+    public int LockDays => RateLockDays ?? DefaultRateLockDays;
+}
 
 [GenerateSerializer, Immutable, Alias("vetrina.product-definition")]
 public sealed record ProductDefinition(
@@ -62,7 +69,13 @@ public sealed record ProductQuote(
     [property: Id(4)] int CommissionBps,
     [property: Id(5)] BrandTerms Terms,
     [property: Id(6)] ProductStatus Status,
-    [property: Id(7)] IReadOnlyList<Deals.DealRef>? Deals = null);
+    [property: Id(7)] IReadOnlyList<Deals.DealRef>? Deals = null,
+    [property: Id(8)] Collaborations.CommissionTerms? Commission = null)
+{
+    /// <summary>The rate a creator earns on this product now (see <see cref="Collaborations.CommissionTerms.For"/>).</summary>
+    public Collaborations.RateDecision RateFor(string creatorId, DateTimeOffset? linkedAt, DateTimeOffset now) =>
+        Commission?.For(creatorId, linkedAt, now) ?? new Collaborations.RateDecision(CommissionBps, Collaborations.RateDecision.ProductSource);
+}
 
 /// <summary>One checkout's ask of a product; a cart's checkout names the price its cart showed.</summary>
 [GenerateSerializer, Immutable, Alias("vetrina.stock-request")]
@@ -122,4 +135,12 @@ public interface IProductGrain : IEffectTarget
     /// <summary>Returns units of a cancelled or refunded order to stock; idempotent by operation id.</summary>
     [Alias("restock")]
     Task RestockAsync(string operationId, int quantity);
+
+    /// <summary>Adds or replaces a collaboration plan covering the product (by plan id).</summary>
+    [Alias("put-plan")]
+    Task PutPlanAsync(Collaborations.PlanRate plan);
+
+    /// <summary>What the creator would earn on the product now, or null when it cannot be bought.</summary>
+    [AlwaysInterleave, Alias("offer")]
+    Task<Collaborations.RateDecision?> OfferAsync(string creatorId, DateTimeOffset? linkedAt);
 }

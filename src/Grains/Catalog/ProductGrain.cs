@@ -2,6 +2,7 @@ using Vetrina.Grains.Deals;
 using Orleans.Serialization;
 using Microsoft.Extensions.Options;
 using Vetrina.Grains.Checkout;
+using Vetrina.Grains.Collaborations;
 using Vetrina.Grains.Common;
 using Vetrina.Grains.Journal;
 
@@ -26,7 +27,7 @@ public sealed class ProductGrain(
     DeepCopier copier) : Grain, IProductGrain
 {
     private readonly Dictionary<string, Reservation> _reservations = new(StringComparer.Ordinal);
-    private ProductState _published = new();
+    private Published _published = new();
     private GroupCommit? _commit;
     private ProductState? _live;
     private IGrainTimer? _sweepTimer;
@@ -114,7 +115,14 @@ public sealed class ProductGrain(
         }
         S.Title = changes.Title ?? S.Title;
         S.PriceMinor = changes.PriceMinor ?? S.PriceMinor;
-        S.CommissionBps = changes.CommissionBps ?? S.CommissionBps;
+        if (changes.CommissionBps is { } bps && bps != S.CommissionBps)
+        {
+            var now = clock.UtcNow;
+            var lockDays = S.Definition!.Terms.LockDays;
+            S.RateChanges.RemoveAll(c => !CommissionTerms.StillMatters(c, now, lockDays));
+            S.RateChanges.Add(new RateChange(now, S.CommissionBps));
+            S.CommissionBps = bps;
+        }
         S.Status = changes.Status ?? S.Status;
         await Commit.DurableAsync();
         return Outcome<ProductView>.Ok(View()!);
@@ -243,6 +251,27 @@ public sealed class ProductGrain(
 
     public Task ForgetOperationsAsync(string[] operationIds) => Task.CompletedTask;
 
+    public async Task PutPlanAsync(PlanRate plan)
+    {
+        if (S.Definition is null)
+        {
+            return;
+        }
+        var now = clock.UtcNow;
+        var lockDays = S.Definition.Terms.LockDays;
+        S.Plans.RemoveAll(p => p.PlanId == plan.PlanId || !CommissionTerms.StillMatters(p, now, lockDays));
+        if (CommissionTerms.StillMatters(plan, now, lockDays))
+        {
+            S.Plans.Add(plan);
+        }
+        await Commit.DurableAsync();
+    }
+
+    public Task<RateDecision?> OfferAsync(string creatorId, DateTimeOffset? linkedAt) =>
+        Task.FromResult(_published.Definition is null || _published.Status != ProductStatus.Active
+            ? null
+            : _published.Commission!.For(creatorId, linkedAt, clock.UtcNow));
+
     /// <summary>Counts a change of the journal row once: unless the last read already saw it.</summary>
     private void Changed(long version, int soldDelta, int stockedDelta = 0)
     {
@@ -310,11 +339,26 @@ public sealed class ProductGrain(
         return S.Definition.BrandId == actingBrandId ? null : Failure.Forbidden("The product belongs to another brand.");
     }
 
-    private static ProductState Terms(ProductState s) =>
-        new() { Definition = s.Definition, Title = s.Title, PriceMinor = s.PriceMinor, CommissionBps = s.CommissionBps, Status = s.Status, Deals = [.. s.Deals] };
+    /// <summary>What reads and quotes show: the last durable terms, with the commission terms a quote carries made once.</summary>
+    private static Published Terms(ProductState s) => new()
+    {
+        Definition = s.Definition, Title = s.Title, PriceMinor = s.PriceMinor, CommissionBps = s.CommissionBps, Status = s.Status, Deals = [.. s.Deals],
+        Commission = new CommissionTerms(s.CommissionBps, [.. s.RateChanges], [.. s.Plans], s.Definition?.Terms.LockDays ?? BrandTerms.DefaultRateLockDays),
+    };
 
     private ProductQuote Quote() =>
-        new(ProductId, _published.Definition!.BrandId, _published.PriceMinor, _published.Definition.Currency, _published.CommissionBps, _published.Definition.Terms, _published.Status, _published.Deals);
+        new(ProductId, _published.Definition!.BrandId, _published.PriceMinor, _published.Definition.Currency, _published.CommissionBps, _published.Definition.Terms, _published.Status, _published.Deals, _published.Commission);
+
+    private sealed class Published
+    {
+        public ProductDefinition? Definition { get; init; }
+        public string Title { get; init; } = "";
+        public long PriceMinor { get; init; }
+        public int CommissionBps { get; init; }
+        public ProductStatus Status { get; init; }
+        public List<DealRef> Deals { get; init; } = [];
+        public CommissionTerms? Commission { get; init; }
+    }
 
     private ProductView? View() =>
         _published.Definition is not { } definition

@@ -12,4 +12,10 @@ public sealed class ProductState
 
     /// <summary>Flash deals open on the product (created and not yet ended), for live buys to find.</summary>
     [Id(5)] public List<Deals.DealRef> Deals { get; set; } = [];
+
+    /// <summary>Changes of the product's own rate the rate lock can still reach (see <see cref="Collaborations.CommissionTerms"/>).</summary>
+    [Id(6)] public List<Collaborations.RateChange> RateChanges { get; set; } = [];
+
+    /// <summary>Collaboration plans covering the product that have not ended, or ended early within the lock.</summary>
+    [Id(7)] public List<Collaborations.PlanRate> Plans { get; set; } = [];
 }

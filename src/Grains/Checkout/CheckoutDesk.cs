@@ -70,7 +70,7 @@ public sealed class CheckoutDesk(
     public async Task<Outcome<CheckoutReceipt>> CheckoutCartAsync(string shopperId, string idempotencyKey, string? paymentToken)
     {
         var cart = grains.GetGrain<ICartGrain>(shopperId);
-        var items = await cart.GetCheckoutItemsAsync();
+        var items = await WithLinkDatesAsync(await cart.GetCheckoutItemsAsync());
         var decision = await DecideAsync(CheckoutIds.For(shopperId, idempotencyKey), shopperId, items, paymentToken, "cart");
         if (decision.FirstTime && decision.Outcome.Succeeded)
         {
@@ -78,6 +78,23 @@ public sealed class CheckoutDesk(
             await cart.RemoveBoughtAsync(items);
         }
         return decision.Outcome;
+    }
+
+    /// <summary>
+    /// The cart's clicks as the click journal keeps them lack when their creator linked the product, which the rate
+    /// lock needs: the link's terms (cached per silo) have it. The cart itself keeps the items unchanged.
+    /// </summary>
+    private async Task<IReadOnlyList<CheckoutItem>> WithLinkDatesAsync(IReadOnlyList<CheckoutItem> items)
+    {
+        var dated = items.ToArray();
+        for (var i = 0; i < dated.Length; i++)
+        {
+            if (dated[i].Click is { LinkedAt: null } click && await clicks.DefinitionAsync(click.Code) is { LinkedAt: { } linkedAt })
+            {
+                dated[i] = dated[i] with { Click = click with { LinkedAt = linkedAt } };
+            }
+        }
+        return dated;
     }
 
     private async Task<Decision> DecideAsync(string checkoutId, string shopperId, IReadOnlyList<CheckoutItem> items, string? paymentToken, string kind)
@@ -840,20 +857,30 @@ public sealed class CheckoutDesk(
             .ToArray();
     }
 
+    /// <summary>
+    /// A line as sold. An attributed line freezes the highest rate that applies to its creator now (the product's, a
+    /// plan's, or a locked one; see <see cref="Collaborations.CommissionTerms.For"/>) with where it came from.
+    /// </summary>
     private static OrderLine Line(CheckoutItem item, ProductQuote quote, string shopperId, LiveTerms? live, string? dealId, DateTimeOffset now)
     {
         if (item.LiveSessionId is { } sessionId && live is not null)
         {
             // Bought in a live session: its creator earns (on the price paid), unless the creator is the shopper.
-            return string.Equals(live.CreatorShopperId, shopperId, StringComparison.Ordinal)
-                ? new OrderLine(item.ProductId, item.Quantity, quote.UnitPriceMinor, null, null, null, sessionId, dealId)
-                : new OrderLine(item.ProductId, item.Quantity, quote.UnitPriceMinor, null, live.CreatorId, quote.CommissionBps, sessionId, dealId);
+            if (string.Equals(live.CreatorShopperId, shopperId, StringComparison.Ordinal))
+            {
+                return new OrderLine(item.ProductId, item.Quantity, quote.UnitPriceMinor, null, null, null, sessionId, dealId);
+            }
+            var liveRate = quote.RateFor(live.CreatorId, linkedAt: null, now);
+            return new OrderLine(item.ProductId, item.Quantity, quote.UnitPriceMinor, null, live.CreatorId, liveRate.CommissionBps, sessionId, dealId, liveRate.Source);
         }
         // Direct attribution only: the click must be on a link for this very product, inside its window, by someone else.
         var click = item.Click;
-        return click is not null && click.ProductId == item.ProductId && click.Attributes(shopperId, now)
-            ? new OrderLine(item.ProductId, item.Quantity, quote.UnitPriceMinor, click.Code, click.CreatorId, quote.CommissionBps)
-            : new OrderLine(item.ProductId, item.Quantity, quote.UnitPriceMinor, null, null, null);
+        if (click is null || click.ProductId != item.ProductId || !click.Attributes(shopperId, now))
+        {
+            return new OrderLine(item.ProductId, item.Quantity, quote.UnitPriceMinor, null, null, null);
+        }
+        var rate = quote.RateFor(click.CreatorId, click.LinkedAt, now);
+        return new OrderLine(item.ProductId, item.Quantity, quote.UnitPriceMinor, click.Code, click.CreatorId, rate.CommissionBps, RateSource: rate.Source);
     }
 
     private static Outcome<CheckoutReceipt> Answer(CheckoutRecord record) =>

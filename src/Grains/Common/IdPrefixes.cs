@@ -11,5 +11,6 @@ public static class IdPrefixes
     public const string FlashDeal = "f_";
     public const string PayoutRun = "r_";
     public const string Payout = "y_";
+    public const string CollaborationPlan = "pl_";
     public const int LinkCodeLength = 10;
 }

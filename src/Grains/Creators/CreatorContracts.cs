@@ -110,4 +110,15 @@ public interface ICreatorGrain : IEffectTarget
     /// <summary>Adds a journal batch's commission to the ledger, once (see <see cref="ExactlyOnce.JournalWatermarks"/>).</summary>
     [Alias("project")]
     Task ProjectAsync(Journal.JournalPosition position, IReadOnlyList<LedgerEntry> entries);
+
+    /// <summary>A targeted collaboration plan naming this creator, as it is now (by plan id).</summary>
+    [Alias("put-plan-offer")]
+    Task PutPlanOfferAsync(Collaborations.PlanOffer offer);
+
+    /// <summary>
+    /// What the creator would earn now on each product it may promote: the products it links and those of the active
+    /// plans open to it (targeted at it, or open to all), highest rate first, at most <paramref name="limit"/>.
+    /// </summary>
+    [AlwaysInterleave, Alias("offers")]
+    Task<IReadOnlyList<Collaborations.Offer>> GetOffersAsync(int limit);
 }

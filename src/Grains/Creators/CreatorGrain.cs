@@ -1,6 +1,7 @@
 using Orleans.Serialization;
 using Microsoft.Extensions.Options;
 using Vetrina.Grains.Catalog;
+using Vetrina.Grains.Collaborations;
 using Vetrina.Grains.Common;
 using Vetrina.Grains.Journal;
 using Vetrina.Grains.Links;
@@ -20,6 +21,12 @@ public sealed class CreatorState
 
     /// <summary>Every payout made to the creator, one per run at most.</summary>
     [Id(5)] public List<Payout> Payouts { get; set; } = [];
+
+    /// <summary>When the creator first linked each product it links: the rate lock starts from there.</summary>
+    [Id(6)] public Dictionary<string, DateTimeOffset> LinkedProducts { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The targeted plans naming the creator that have not ended.</summary>
+    [Id(7)] public List<PlanOffer> PlanOffers { get; set; } = [];
 }
 
 /// <summary>
@@ -108,7 +115,12 @@ public sealed class CreatorGrain(
         {
             return Failure.Conflict($"Product '{productId}' is archived.");
         }
-        var definition = new LinkDefinition(CreatorId, creator.ShopperId, productId, quote.BrandId, quote.Terms.AttributionWindowHours);
+        if (!S.LinkedProducts.TryGetValue(productId, out var linkedAt))
+        {
+            S.LinkedProducts[productId] = linkedAt = clock.UtcNow;
+            await Commit.DurableAsync();
+        }
+        var definition = new LinkDefinition(CreatorId, creator.ShopperId, productId, quote.BrandId, quote.Terms.AttributionWindowHours, linkedAt);
         for (var attempt = 0; attempt < LinkCodeAttempts; attempt++)
         {
             var code = Identifiers.RandomBase62(IdPrefixes.LinkCodeLength);
@@ -189,6 +201,36 @@ public sealed class CreatorGrain(
             VetrinaMetrics.PaidOut(payout.Currency, payout.AmountMinor);
         }
         return payout;
+    }
+
+    public async Task PutPlanOfferAsync(PlanOffer offer)
+    {
+        var now = clock.UtcNow;
+        S.PlanOffers.RemoveAll(o => o.PlanId == offer.PlanId || o.StopsAt <= now);
+        if (offer.StopsAt is not { } stops || stops > now)
+        {
+            S.PlanOffers.Add(offer);
+        }
+        await Commit.DurableAsync();
+    }
+
+    public async Task<IReadOnlyList<Offer>> GetOffersAsync(int limit)
+    {
+        var now = clock.UtcNow;
+        var open = await GrainFactory.GetGrain<IOpenPlansGrain>(IOpenPlansGrain.Key).ActiveAsync();
+        var products = S.LinkedProducts.Keys
+            .Concat(S.PlanOffers.Concat(open).Where(o => o.ActiveAt(now)).SelectMany(o => o.ProductIds))
+            .Distinct(StringComparer.Ordinal)
+            .ToArray();
+        var linked = new Dictionary<string, DateTimeOffset>(S.LinkedProducts, StringComparer.Ordinal);
+        var decisions = await Task.WhenAll(products.Select(async productId =>
+            (ProductId: productId, Rate: await GrainFactory.GetGrain<IProductGrain>(productId).OfferAsync(CreatorId, linked.TryGetValue(productId, out var at) ? at : null))));
+        return decisions
+            .Where(d => d.Rate is not null)
+            .Select(d => new Offer(d.ProductId, d.Rate!.CommissionBps, d.Rate.Source, d.Rate.LockedUntil))
+            .OrderByDescending(o => o.CommissionBps).ThenBy(o => o.ProductId, StringComparer.Ordinal)
+            .Take(limit)
+            .ToArray();
     }
 
     public Task ForgetOperationsAsync(string[] operationIds) => S.Applied.ForgetAsync(operationIds, Commit);

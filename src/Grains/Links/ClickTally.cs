@@ -62,7 +62,7 @@ public sealed class ClickTally(IGrainFactory grains, CommerceClock clock, IOptio
             return Failure.NotFound($"Link '{code}'");
         }
         var now = clock.UtcNow;
-        return Outcome<Click>.Ok(new Click(code, link.ProductId, link.CreatorId, link.CreatorShopperId, now, now.AddHours(link.AttributionWindowHours)));
+        return Outcome<Click>.Ok(new Click(code, link.ProductId, link.CreatorId, link.CreatorShopperId, now, now.AddHours(link.AttributionWindowHours), link.LinkedAt));
     }
 
     /// <summary>Adds a click to the link's tally.</summary>

@@ -9,7 +9,8 @@ public sealed record LinkDefinition(
     [property: Id(1)] string? CreatorShopperId,
     [property: Id(2)] string ProductId,
     [property: Id(3)] string BrandId,
-    [property: Id(4)] int AttributionWindowHours);
+    [property: Id(4)] int AttributionWindowHours,
+    [property: Id(5)] DateTimeOffset? LinkedAt = null);
 
 [GenerateSerializer, Immutable, Alias("vetrina.link-view")]
 public sealed record LinkView(
@@ -35,7 +36,8 @@ public sealed record Click(
     [property: Id(2)] string CreatorId,
     [property: Id(3)] string? CreatorShopperId,
     [property: Id(4)] DateTimeOffset ClickedAt,
-    [property: Id(5)] DateTimeOffset AttributedUntil)
+    [property: Id(5)] DateTimeOffset AttributedUntil,
+    [property: Id(6)] DateTimeOffset? LinkedAt = null)
 {
     /// <summary>A click pays its creator when it is still inside the window and the shopper is not the creator.</summary>
     public bool Attributes(string shopperId, DateTimeOffset at) =>

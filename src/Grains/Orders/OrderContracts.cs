@@ -24,7 +24,8 @@ public sealed record OrderLine(
     [property: Id(4)] string? CreatorId,
     [property: Id(5)] int? CommissionBps,
     [property: Id(6)] string? LiveSessionId = null,
-    [property: Id(7)] string? DealId = null);
+    [property: Id(7)] string? DealId = null,
+    [property: Id(8)] string? RateSource = null);
 
 [GenerateSerializer, Immutable, Alias("vetrina.order-draft")]
 public sealed record OrderDraft(
@@ -53,7 +54,8 @@ public sealed record OrderLineView(
     [property: Id(7)] int RefundedQuantity,
     [property: Id(8)] int CancelledQuantity,
     [property: Id(9)] string? LiveSessionId = null,
-    [property: Id(10)] string? DealId = null);
+    [property: Id(10)] string? DealId = null,
+    [property: Id(11)] string? RateSource = null);
 
 [GenerateSerializer, Immutable, Alias("vetrina.order-view")]
 public sealed record OrderView(
