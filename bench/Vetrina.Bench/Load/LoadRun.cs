@@ -88,7 +88,8 @@ public static class LoadRun
         var selfBefore = self.Sample();
         var wallBefore = Stopwatch.GetTimestamp();
         var during = duringMeasurement?.Invoke() ?? Task.CompletedTask;
-        await Task.Delay(Remaining(window.MeasureTo));
+        // A run bounded by its request count may end before its window does: the window ends with its last answer then.
+        await Task.WhenAny(Task.Delay(Remaining(window.MeasureTo)), Task.WhenAll(running));
         var wallAfter = Stopwatch.GetTimestamp();
         var selfAfter = self.Sample();
         var cpuAfter = watched.Select(p => p.Sample()).ToArray();
