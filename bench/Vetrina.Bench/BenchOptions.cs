@@ -10,15 +10,16 @@ public sealed class BenchOptions
     public static readonly string[] DefaultScenarios = ["ceiling", "json-ceiling", "viral-buy", "hot-row", "pgbench", "click", "funnel", "hot-read", "wide-catalog"];
 
     /// <summary>Scenarios that run only when --scenarios names them (they would take the default run past its time).</summary>
-    public static readonly string[] OptInScenarios = ["live-streams"];
+    public static readonly string[] OptInScenarios = ["live-streams", "payout-run", "report"];
 
     public static readonly string[] AllScenarios = [.. DefaultScenarios, .. OptInScenarios];
 
     public const string Usage = """
         Usage: bash bench/run.sh [options]
           --scenarios LIST        ceiling,json-ceiling,viral-buy,hot-row,pgbench,click,funnel,hot-read,wide-catalog,
-                                  live-streams (default: all but live-streams, which is opt-in: about 1 minute more, and
-                                  --streams + 4096 open files per process; json-ceiling runs the JSON buy and click
+                                  live-streams,payout-run,report (default: all but the opt-in live-streams, about 1 minute
+                                  more and --streams + 4096 open files per process, payout-run and report, each many
+                                  minutes of set-up in PostgreSQL mode; json-ceiling runs the JSON buy and click
                                   ceilings, pgbench is skipped when there is no pgbench on PATH)
           --modes LIST            engine modes: memory,postgres,postgres-one-write (default: all three; viral buy runs in
                                   each, click/funnel/hot-read in memory and postgres, wide catalog in memory)
@@ -44,6 +45,9 @@ public sealed class BenchOptions
                                   with none (default 32; 0 skips both)
           --deal-units N          live streams: units of the flash deal sold out by 128 connections of live buys while the
                                   streams are open (default 5000; 0 skips it)
+          --payout-creators N     payout run: creators with settled commission, paid in one run (default 100000; a
+                                  multiple of 100: 100 creators share each order)
+          --report-orders N       report: one-tap buys attributed to the one creator whose report is read (default 1000000)
           --out DIR               where latest.md, latest.json, throughput.png and logs go (default bench/results)
         Environment: VETRINA_BENCH_POSTGRES (server connection string), VETRINA_BENCH_PGDATA (its data folder, for its CPU share).
         """;
@@ -87,6 +91,10 @@ public sealed class BenchOptions
     public int LiveBuyConnections { get; private set; } = 32;
 
     public int DealUnits { get; private set; } = 5_000;
+
+    public int PayoutCreators { get; private set; } = 100_000;
+
+    public int ReportOrders { get; private set; } = 1_000_000;
 
     public string OutputDirectory { get; private set; } = Path.Combine("bench", "results");
 
@@ -141,6 +149,8 @@ public sealed class BenchOptions
                 case "--pin-interval-ms": options.PinInterval = TimeSpan.FromMilliseconds(double.Parse(Value(), CultureInfo.InvariantCulture)); break;
                 case "--live-buy-connections": options.LiveBuyConnections = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--deal-units": options.DealUnits = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--payout-creators": options.PayoutCreators = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--report-orders": options.ReportOrders = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--out": options.OutputDirectory = Value(); break;
                 default: throw new ArgumentException($"Unknown option '{name}'.");
             }
@@ -152,6 +162,10 @@ public sealed class BenchOptions
         if (options.Streams < 1 || options.PinChanges < 1 || options.PinInterval <= TimeSpan.Zero || options.LiveBuyConnections < 0 || options.DealUnits < 0)
         {
             throw new ArgumentException("--streams, --pin-changes and --pin-interval-ms need positive numbers, --live-buy-connections and --deal-units zero or more.");
+        }
+        if (options.PayoutCreators < 100 || options.PayoutCreators % 100 != 0 || options.ReportOrders < 1)
+        {
+            throw new ArgumentException("--payout-creators needs a positive multiple of 100, --report-orders a positive number.");
         }
         return options;
     }

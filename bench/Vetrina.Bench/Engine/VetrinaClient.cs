@@ -16,6 +16,12 @@ public sealed record StockFigures(int Available, int Sold, int Reserved, int Sto
     public override string ToString() => $"available {Available}, sold {Sold}, reserved {Reserved}, stocked {Stocked}";
 }
 
+/// <summary>A creator's balance in one currency (<c>GET /api/creators/{id}/earnings</c>); all zero without one.</summary>
+public sealed record Balance(long PendingMinor, long SettledMinor, long PaidMinor, long ReversedMinor)
+{
+    public override string ToString() => $"pending {PendingMinor}, settled {SettledMinor}, paid {PaidMinor}, reversed {ReversedMinor}";
+}
+
 /// <summary>
 /// The engine's HTTP API for everything that is not load: setting up brands, products, creators and links,
 /// replaying writes whose answer was lost, and reading the figures the invariant checks compare.
@@ -40,6 +46,13 @@ public sealed class VetrinaClient : IDisposable
     public async Task<Brand> CreateBrandAsync(string name, int commissionBps)
     {
         var json = await SendAsync(HttpMethod.Post, "/api/brands", _platformKey, new { name, defaultCommissionBps = commissionBps });
+        return new Brand(json.GetProperty("brandId").GetString()!, json.GetProperty("apiKey").GetString()!);
+    }
+
+    /// <summary>A brand with its own return window (days after delivery before an order completes and its commission settles).</summary>
+    public async Task<Brand> CreateBrandAsync(string name, int commissionBps, int returnWindowDays)
+    {
+        var json = await SendAsync(HttpMethod.Post, "/api/brands", _platformKey, new { name, defaultCommissionBps = commissionBps, returnWindowDays });
         return new Brand(json.GetProperty("brandId").GetString()!, json.GetProperty("apiKey").GetString()!);
     }
 
@@ -139,6 +152,77 @@ public sealed class VetrinaClient : IDisposable
         return 0;
     }
 
+    /// <summary>A creator's balance in <paramref name="currency"/> (its own key).</summary>
+    public async Task<Balance> GetBalanceAsync(Creator creator, string currency = "EUR")
+    {
+        var json = await SendAsync(HttpMethod.Get, $"/api/creators/{creator.CreatorId}/earnings", creator.ApiKey, null);
+        foreach (var balance in json.GetProperty("balances").EnumerateArray())
+        {
+            if (balance.GetProperty("currency").GetString() == currency)
+            {
+                return new Balance(balance.GetProperty("pendingMinor").GetInt64(), balance.GetProperty("settledMinor").GetInt64(),
+                    balance.GetProperty("paidMinor").GetInt64(), balance.GetProperty("reversedMinor").GetInt64());
+            }
+        }
+        return new Balance(0, 0, 0, 0);
+    }
+
+    /// <summary>A click on a link by a shopper (platform key).</summary>
+    public Task ClickAsync(string code, string shopperId) =>
+        SendAsync(HttpMethod.Post, $"/api/links/{code}/clicks", _platformKey, new { shopperId });
+
+    /// <summary>Sets the quantity of a product in a shopper's cart (platform key).</summary>
+    public Task SetCartQuantityAsync(string shopperId, string productId, int quantity) =>
+        SendAsync(HttpMethod.Put, $"/api/carts/{shopperId}/items/{productId}", _platformKey, new { quantity });
+
+    /// <summary>Checks a shopper's cart out (platform key); returns the receipt <c>{checkoutId, orders}</c>.</summary>
+    public Task<JsonElement> CheckoutAsync(string shopperId, string idempotencyKey) =>
+        SendAsync(HttpMethod.Post, $"/api/carts/{shopperId}/checkout", _platformKey, new { }, idempotencyKey);
+
+    public Task<JsonElement> ShipAsync(Brand brand, string orderId) =>
+        SendAsync(HttpMethod.Post, $"/api/orders/{orderId}/ship", brand.ApiKey, null);
+
+    public Task<JsonElement> DeliverAsync(Brand brand, string orderId) =>
+        SendAsync(HttpMethod.Post, $"/api/orders/{orderId}/deliver", brand.ApiKey, null);
+
+    /// <summary>An order's status (<c>GET /api/orders/{id}</c>, platform key).</summary>
+    public async Task<string> GetOrderStatusAsync(string orderId)
+    {
+        var json = await SendAsync(HttpMethod.Get, $"/api/orders/{orderId}", _platformKey, null);
+        return json.GetProperty("status").GetString()!;
+    }
+
+    /// <summary>A creator's payouts (<c>GET /api/creators/{id}/payouts</c>, its own key).</summary>
+    public Task<JsonElement> GetCreatorPayoutsAsync(Creator creator) =>
+        SendAsync(HttpMethod.Get, $"/api/creators/{creator.CreatorId}/payouts", creator.ApiKey, null);
+
+    /// <summary>Starts (or, with a key used before, repeats) a payout run; returns the status (201 completed, 202 running) and the run.</summary>
+    public async Task<(int Status, JsonElement Run)> StartPayoutRunAsync(string currency, long minimumMinor, string idempotencyKey)
+    {
+        var (status, text) = await SendForTextAsync(HttpMethod.Post, "/api/payouts/runs", _platformKey, new { currency, minimumMinor }, idempotencyKey);
+        if (status is not (201 or 202))
+        {
+            throw new HttpRequestException($"POST /api/payouts/runs answered {status}: {Shorten(text)}");
+        }
+        using var document = JsonDocument.Parse(text);
+        return (status, document.RootElement.Clone());
+    }
+
+    public Task<JsonElement> GetPayoutRunAsync(string runId) =>
+        SendAsync(HttpMethod.Get, $"/api/payouts/runs/{runId}", _platformKey, null);
+
+    /// <summary>A GET with the given key, whatever it answers: the status and, for a 2xx, the JSON body.</summary>
+    public async Task<(int Status, JsonElement? Json, string Text)> TryGetAsync(string pathAndQuery, string bearer)
+    {
+        var (status, text) = await SendForTextAsync(HttpMethod.Get, pathAndQuery, bearer, null, null);
+        if (status is < 200 or >= 300)
+        {
+            return (status, null, text);
+        }
+        using var document = JsonDocument.Parse(text);
+        return (status, document.RootElement.Clone(), text);
+    }
+
     public async Task<long> GetLinkClicksAsync(string code, Creator creator)
     {
         var json = await SendAsync(HttpMethod.Get, $"/api/links/{code}/stats", creator.ApiKey, null);
@@ -185,24 +269,35 @@ public sealed class VetrinaClient : IDisposable
         return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
-    private async Task<JsonElement> SendAsync(HttpMethod method, string path, string? bearer, object? body)
+    private async Task<JsonElement> SendAsync(HttpMethod method, string path, string? bearer, object? body, string? idempotencyKey = null)
+    {
+        var (status, text) = await SendForTextAsync(method, path, bearer, body, idempotencyKey);
+        if (status is < 200 or >= 300)
+        {
+            throw new HttpRequestException($"{method} {path} answered {status}: {Shorten(text)}");
+        }
+        using var document = JsonDocument.Parse(text);
+        return document.RootElement.Clone();
+    }
+
+    private async Task<(int Status, string Text)> SendForTextAsync(HttpMethod method, string path, string? bearer, object? body, string? idempotencyKey)
     {
         using var request = new HttpRequestMessage(method, path);
         if (bearer is not null)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
         }
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
         if (body is not null)
         {
             request.Content = JsonContent.Create(body);
         }
         using var response = await _http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new HttpRequestException($"{method} {path} answered {(int)response.StatusCode}: {text}");
-        }
-        using var document = JsonDocument.Parse(text);
-        return document.RootElement.Clone();
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
     }
+
+    private static string Shorten(string text) => text.Length <= 2000 ? text : text[..2000] + "…";
 }

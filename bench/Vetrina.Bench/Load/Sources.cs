@@ -121,6 +121,49 @@ public sealed class ViralBuys(VetrinaRequests common, string code, string tag, i
 }
 
 /// <summary>
+/// One-tap buys spread over many links of one creator (link <c>(connection + n) mod links</c> for the connection's n-th
+/// buy), by a pool of <paramref name="shoppers"/> shoppers per connection, each buy with its own Idempotency-Key.
+/// Successes are counted per link in the ledger (its product index is the link's index).
+/// </summary>
+public sealed class LinkBuys(VetrinaRequests common, string[] codes, string tag, int connection, int shoppers, WriteLedger ledger) : IRequestSource
+{
+    private readonly RequestBuilder _builder = new();
+    private readonly byte[][] _lines = codes.Select(code => RequestBuilder.Ascii($"POST /api/links/{code}/buy HTTP/1.1\r\n")).ToArray();
+    private readonly byte[] _shopperPrefix = RequestBuilder.Ascii($"{tag}-{connection}-");
+    private long _sequence;
+    private int _link;
+
+    public ReadOnlyMemory<byte> NextRequest(out int kind)
+    {
+        kind = 0;
+        _sequence++;
+        _link = (int)((connection + _sequence) % codes.Length);
+        var b = _builder.Start();
+        b.StartBody().Append("{\"shopperId\":\""u8).Append(_shopperPrefix).Append(_sequence % shoppers).Append("\",\"quantity\":1}"u8);
+        var length = b.EndBody(out var bodyStart);
+        b.Append(_lines[_link]).Append(common.Headers).Append("Idempotency-Key: k"u8).Append(_sequence).Append("\r\n"u8);
+        return b.FinishWithBody(bodyStart, length);
+    }
+
+    public void Completed(int status)
+    {
+        if (status == 201)
+        {
+            ledger.Succeed(_link);
+        }
+        else if (Outcomes.IsUnknown(status))
+        {
+            ledger.Unknown.Enqueue(new Replay("POST", $"/api/links/{codes[_link]}/buy",
+                $"{{\"shopperId\":\"{tag}-{connection}-{_sequence % shoppers}\",\"quantity\":1}}", $"k{_sequence}", _link));
+        }
+        else
+        {
+            ledger.Refuse();
+        }
+    }
+}
+
+/// <summary>
 /// One-tap buys in a live session (<c>POST /api/lives/{id}/buy</c>), each by a new shopper with its own
 /// Idempotency-Key (<paramref name="keyPrefix"/> and a sequence); what an answer means is the subclass's.
 /// </summary>

@@ -121,6 +121,14 @@ public sealed partial class ScenarioRunner(BenchOptions options, Engines engines
         {
             await MeasureAsync("live-streams", LiveStreamsSeries, options.Streams, p => LiveStreamsAsync(p, options.Streams));
         }
+        if (options.Runs("payout-run"))
+        {
+            await MeasureAsync("payout-run", PayoutRunSeries, SetupWorkers, p => PayoutRunAsync(p, options.PayoutCreators));
+        }
+        if (options.Runs("report"))
+        {
+            await MeasureAsync("report", ReportSeries, ReportBuyConnections, p => CreatorReportAsync(p, options.ReportOrders));
+        }
     }
 
     private async Task MeasureAsync(string scenario, string series, int concurrency, Func<PointResult, Task> run)
