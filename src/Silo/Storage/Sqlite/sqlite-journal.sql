@@ -135,4 +135,34 @@ CREATE TABLE IF NOT EXISTS vetrina_creator_currencies
     PRIMARY KEY (currency, creator_id)
 ) WITHOUT ROWID;
 
+-- The report projection (see IReportBook): an owner's figures per dimension, currency and UTC bucket, kept per hour
+-- (granularity 0) and per day (1), buckets in Unix seconds; a write adds to the sums. vetrina_report_operations keeps
+-- the ids of applied writes, so a repeated one adds nothing; vetrina_report_currencies lists each owner's currencies.
+CREATE TABLE IF NOT EXISTS vetrina_report_cells
+(
+    owner            TEXT    NOT NULL,
+    granularity      INTEGER NOT NULL,
+    dimension        TEXT    NOT NULL,
+    bucket           INTEGER NOT NULL,
+    currency         TEXT    NOT NULL,
+    clicks           INTEGER NOT NULL,
+    orders           INTEGER NOT NULL,
+    units            INTEGER NOT NULL,
+    gmv_minor        INTEGER NOT NULL,
+    commission_minor INTEGER NOT NULL,
+    PRIMARY KEY (owner, granularity, dimension, bucket, currency)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS vetrina_report_operations
+(
+    operation_id TEXT NOT NULL PRIMARY KEY
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS vetrina_report_currencies
+(
+    owner    TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    PRIMARY KEY (owner, currency)
+) WITHOUT ROWID;
+
 COMMIT;
