@@ -5,6 +5,7 @@ using Orleans.Storage;
 using Vetrina.Grains.Common;
 using Vetrina.Grains.Journal;
 using Vetrina.Grains.Links;
+using Vetrina.Grains.Reports;
 using Npgsql;
 using Vetrina.Silo.Hosting;
 using Vetrina.Silo.Storage.Postgres;
@@ -37,6 +38,7 @@ public static class StorageSetup
                 silo.Services.AddSingleton<ISalesJournal, InMemorySalesJournal>();
                 silo.Services.AddSingleton<IClickJournal, InMemoryClickJournal>();
                 silo.Services.AddSingleton<ICreatorBooks, InMemoryCreatorBooks>();
+                silo.Services.AddSingleton<IReportBook, InMemoryReportBook>();
                 break;
             case StorageKind.Sqlite:
                 silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, serviceId: settings.ServiceId, clusterId: settings.ClusterId);
@@ -45,6 +47,7 @@ public static class StorageSetup
                 silo.Services.AddSingleton<ISalesJournal>(new SqliteSalesJournal(sqlite));
                 silo.Services.AddSingleton<IClickJournal>(new SqliteClickJournal(sqlite));
                 silo.Services.AddSingleton<ICreatorBooks>(new SqliteCreatorBooks(sqlite));
+                silo.Services.AddSingleton<IReportBook>(new SqliteReportBook(sqlite));
                 break;
             case StorageKind.Postgres:
                 var connectionString = PostgresDatabase.WithEngineDefaults(settings.PostgresConnectionString
@@ -68,6 +71,7 @@ public static class StorageSetup
                 silo.Services.AddSingleton<ISalesJournal, PostgresSalesJournal>();
                 silo.Services.AddSingleton<IClickJournal, PostgresClickJournal>();
                 silo.Services.AddSingleton<ICreatorBooks, PostgresCreatorBooks>();
+                silo.Services.AddSingleton<IReportBook, PostgresReportBook>();
                 break;
             default:
                 throw new InvalidOperationException($"Unknown storage '{settings.Storage}'; use sqlite, memory or postgres.");
