@@ -61,6 +61,7 @@ public static class VetrinaApi
         app.MapOrderEndpoints();
         app.MapPayoutEndpoints();
         app.MapCollaborationEndpoints();
+        app.MapReportEndpoints();
         app.MapClusterEndpoints();
         return app;
     }

@@ -50,7 +50,7 @@ public static class CollaborationEndpoints
         var plans = routes.MapGroup("/api/collaborations").WithTags("Collaborations").WithCallerLimits();
         plans.MapDelete("/{planId}", EndPlan).RequireAuthorization(Access.AnyBrand)
             .WithSummary("End a collaboration plan now").WithName("endCollaborationPlan")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
 
         var creators = routes.MapGroup("/api/creators").WithTags("Collaborations").WithCallerLimits();
         creators.MapGet("/{creatorId}/offers", GetOffers).RequireAuthorization(Access.CreatorOwner)

@@ -2,6 +2,7 @@ using Vetrina.Grains.Common;
 using Vetrina.Grains.Creators;
 using Vetrina.Grains.Links;
 using Vetrina.Grains.Live;
+using Vetrina.Grains.Reports;
 using Vetrina.Grains.Sales;
 
 namespace Vetrina.Grains.Orders;
@@ -21,6 +22,7 @@ public sealed class OrderAccounting
     private readonly Dictionary<string, CreatorSales> _brandByCreator = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ProductSales> _brandByProduct = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (CreatorSales Totals, Dictionary<string, ProductSales> Products)> _sessions = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Owner, string Dimension), ReportCell> _report = [];
 
     public static OrderAccounting Of(OrderState order)
     {
@@ -39,6 +41,7 @@ public sealed class OrderAccounting
             var gmv = Money.LineTotal(line.UnitPriceMinor, kept);
 
             accounting.AddProduct(new ProductSales(line.ProductId, kept, gmv));
+            accounting.AddReport(order.Draft, line, kept, gmv, commission);
             if (line.LiveSessionId is { } sessionId)
             {
                 accounting.AddSession(sessionId, line.ProductId, new CreatorSales(line.CreatorId ?? "", 0, kept, gmv, commission));
@@ -64,6 +67,10 @@ public sealed class OrderAccounting
         foreach (var (sessionId, (totals, products)) in accounting._sessions)
         {
             accounting._sessions[sessionId] = (totals with { Orders = totals.Units > 0 ? 1 : 0 }, products);
+        }
+        foreach (var (key, cell) in accounting._report)
+        {
+            accounting._report[key] = cell with { Orders = cell.Units > 0 ? 1 : 0 };
         }
         return accounting;
     }
@@ -116,6 +123,56 @@ public sealed class OrderAccounting
         {
             yield return OrderEffect.ForBrandSales(brandId, new SalesEntry($"{operationPrefix}/sales", productDeltas, creatorDeltas));
         }
+        var cells = before._report.Keys.Union(after._report.Keys)
+            .Select(key => Minus(after._report.GetValueOrDefault(key), before._report.GetValueOrDefault(key)))
+            .Where(cell => !cell.IsEmpty)
+            .ToArray();
+        if (cells.Length > 0)
+        {
+            yield return OrderEffect.ForReport($"{operationPrefix}/report", cells);
+        }
+    }
+
+    /// <summary>
+    /// The line's figures in the report cells it counts in, in the hour the order was placed (a later change of the
+    /// order moves that hour's figures): its brand's total, product, channel and creator, and its creator's total,
+    /// product and link.
+    /// </summary>
+    private void AddReport(OrderDraft order, OrderLine line, int kept, long gmv, long commission)
+    {
+        var hour = ReportCell.HourOf(order.CreatedAt);
+        var channel = line.LiveSessionId is not null ? SalesChannel.Live : line.LinkCode is not null ? SalesChannel.Link : SalesChannel.Direct;
+        void Add(string owner, string dimension)
+        {
+            var cell = new ReportCell(owner, dimension, order.Currency, hour, 0, 0, kept, gmv, commission);
+            _report[(owner, dimension)] = _report.TryGetValue((owner, dimension), out var sum) ? sum.Plus(cell) : cell;
+        }
+        Add(order.BrandId, ReportDimensions.Total);
+        Add(order.BrandId, ReportDimensions.Product(line.ProductId));
+        Add(order.BrandId, ReportDimensions.Channel(channel));
+        if (line.CreatorId is not { } creatorId)
+        {
+            return;
+        }
+        Add(order.BrandId, ReportDimensions.Creator(creatorId));
+        Add(creatorId, ReportDimensions.Total);
+        Add(creatorId, ReportDimensions.Product(line.ProductId));
+        if (line.LinkCode is { } code)
+        {
+            Add(creatorId, ReportDimensions.Link(code));
+        }
+    }
+
+    private static ReportCell Minus(ReportCell? after, ReportCell? before)
+    {
+        var template = after ?? before!;
+        return template with
+        {
+            Orders = (after?.Orders ?? 0) - (before?.Orders ?? 0),
+            Units = (after?.Units ?? 0) - (before?.Units ?? 0),
+            GmvMinor = (after?.GmvMinor ?? 0) - (before?.GmvMinor ?? 0),
+            CommissionMinor = (after?.CommissionMinor ?? 0) - (before?.CommissionMinor ?? 0),
+        };
     }
 
     /// <summary>

@@ -14,6 +14,7 @@ public enum OrderEffectKind
     PaymentRefund = 4,
     LiveSales = 5,
     DealRestock = 6,
+    Report = 7,
 }
 
 /// <summary>
@@ -29,8 +30,12 @@ public sealed record OrderEffect(
     [property: Id(4)] LinkSaleEntry? LinkSale = null,
     [property: Id(5)] SalesEntry? Sales = null,
     [property: Id(6)] long Amount = 0,
-    [property: Id(7)] LiveSaleEntry? LiveSale = null)
+    [property: Id(7)] LiveSaleEntry? LiveSale = null,
+    [property: Id(8)] IReadOnlyList<Reports.ReportCell>? Report = null)
 {
+    /// <summary>Figures for the report projection (<see cref="Reports.IReportBook"/>), added once by operation id.</summary>
+    public static OrderEffect ForReport(string operationId, IReadOnlyList<Reports.ReportCell> cells) => new(operationId, OrderEffectKind.Report, "", Report: cells);
+
     public static OrderEffect ForLiveSession(string sessionId, LiveSaleEntry entry) => new(entry.OperationId, OrderEffectKind.LiveSales, sessionId, LiveSale: entry);
 
     public static OrderEffect ForCreator(string creatorId, LedgerEntry entry) => new(entry.OperationId, OrderEffectKind.CreatorLedger, creatorId, Ledger: entry);

@@ -23,6 +23,7 @@ public sealed class OrderGrain(
     CommerceClock clock,
     IPaymentGateway payments,
     ISalesJournal journal,
+    Reports.IReportBook reports,
     IOptions<FulfilmentOptions> options,
     ILogger<OrderGrain> logger) : Grain, IOrderGrain, IRemindable
 {
@@ -417,6 +418,7 @@ public sealed class OrderGrain(
         OrderEffectKind.DealRestock => GrainFactory.GetGrain<Deals.IFlashDealGrain>(effect.TargetId).RestockAsync(effect.OperationId, (int)effect.Amount),
         OrderEffectKind.Restock => GrainFactory.GetGrain<IProductGrain>(effect.TargetId).RestockAsync(effect.OperationId, (int)effect.Amount),
         OrderEffectKind.PaymentRefund => payments.RefundAsync(effect.OperationId, effect.TargetId, effect.Amount, S.Draft!.Currency),
+        OrderEffectKind.Report => reports.ApplyAsync(effect.OperationId, effect.Report!),
         _ => throw new InvalidOperationException($"Unknown effect kind {effect.Kind}."),
     };
 

@@ -10,6 +10,7 @@ using Vetrina.Grains.Journal;
 using Vetrina.Grains.Links;
 using Vetrina.Grains.Live;
 using Vetrina.Grains.Orders;
+using Vetrina.Grains.Reports;
 using Vetrina.Grains.Sales;
 
 namespace Vetrina.Grains.Projections;
@@ -40,7 +41,7 @@ public sealed class JournalOptions
 /// batches it covers, so that when a silo dies another one re-sends exactly that round and then the rest, from the
 /// journal: nothing a dead silo committed is lost from the aggregates, and nothing is counted twice.
 /// </summary>
-public sealed class SalesProjector(IGrainFactory grains, ISalesJournal journal, IOptions<JournalOptions> options, ILogger<SalesProjector> logger) : BackgroundService
+public sealed class SalesProjector(IGrainFactory grains, ISalesJournal journal, IReportBook reports, IOptions<JournalOptions> options, ILogger<SalesProjector> logger) : BackgroundService
 {
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
     private readonly Channel<(JournalPosition Position, IReadOnlyList<OrderDraft> Orders)> _committed =
@@ -260,6 +261,12 @@ public sealed class SalesProjector(IGrainFactory grains, ISalesJournal journal, 
             var entry = new SalesEntry(position.ToString(), sales.Products.Values.ToArray(), sales.Creators.Values.ToArray());
             sends.Add(UntilDoneAsync(() => grains.GetGrain<IBrandSalesGrain>(brandId).ProjectAsync(position, entry), stoppingToken));
         }
+        if (round.Report.Count > 0)
+        {
+            // Named by the round's position: a round re-sent after a takeover is the same round, and adds nothing twice.
+            var cells = ReportCell.Sum(round.Report);
+            sends.Add(UntilDoneAsync(() => reports.ApplyAsync($"journal/{position}", cells, stoppingToken), stoppingToken));
+        }
         return Task.WhenAll(sends);
     }
 
@@ -330,6 +337,8 @@ public sealed class SalesProjector(IGrainFactory grains, ISalesJournal journal, 
 
         public Dictionary<string, (Dictionary<string, ProductSales> Products, Dictionary<string, CreatorSales> Creators)> Brands { get; } = new(StringComparer.Ordinal);
 
+        public List<ReportCell> Report { get; } = [];
+
         public void Add(JournalPosition position, IReadOnlyList<OrderDraft> orders)
         {
             Position = position;
@@ -355,6 +364,9 @@ public sealed class SalesProjector(IGrainFactory grains, ISalesJournal journal, 
                             break;
                         case OrderEffectKind.LiveSales:
                             AddLive(effect.TargetId, effect.LiveSale!);
+                            break;
+                        case OrderEffectKind.Report:
+                            Report.AddRange(effect.Report!);
                             break;
                     }
                 }

@@ -57,6 +57,7 @@ public static class VetrinaHost
         builder.Services.AddSingleton<ClickDesk>().AddHostedService(services => services.GetRequiredService<ClickDesk>());
         builder.Services.AddSingleton<SalesProjector>().AddHostedService(services => services.GetRequiredService<SalesProjector>());
         builder.Services.AddHostedService<AbandonedCharges>();
+        builder.Services.AddSingleton<Vetrina.Grains.Reports.ReportReader>();
         builder.Services.AddVetrinaApi(platformKey);
         return builder;
     }
