@@ -172,6 +172,11 @@ public sealed class HostileRequests(HostileWorld world, string platformKey, int 
         ["/api/payouts/runs/{runId}"] = ["GET"],
         ["/api/creators/{creatorId}/payouts"] = ["GET"],
         ["/api/creators/{creatorId}/statement"] = ["GET"],
+        ["/api/brands/{brandId}/collaborations"] = ["POST", "GET"],
+        ["/api/collaborations/{planId}"] = ["DELETE"],
+        ["/api/creators/{creatorId}/offers"] = ["GET"],
+        ["/api/creators/{creatorId}/report"] = ["GET"],
+        ["/api/brands/{brandId}/report"] = ["GET"],
         ["/api/cluster"] = ["GET"],
         ["/health/live"] = ["GET"],
         ["/health/ready"] = ["GET"],
@@ -197,8 +202,13 @@ public sealed class HostileRequests(HostileWorld world, string platformKey, int 
 
     private HostileRequest Reading()
     {
-        var request = _random.Next(20) switch
+        var request = _random.Next(25) switch
         {
+            20 => Get("/api/creators/{creatorId}/offers", ("creatorId", W.CreatorA.Id), W.CreatorA.Key),
+            21 => Get("/api/brands/{brandId}/collaborations", ("brandId", W.BrandA.Id), W.BrandA.Key),
+            22 => Report(Get("/api/creators/{creatorId}/report", ("creatorId", W.CreatorA.Id), Pick(platformKey, W.CreatorA.Key))),
+            23 => Report(Get("/api/brands/{brandId}/report", ("brandId", W.BrandA.Id), W.BrandA.Key)),
+            24 => Get("/api/creators/{creatorId}/statement", ("creatorId", W.CreatorA.Id), W.CreatorA.Key),
             17 => Get("/api/creators/{creatorId}/payouts", ("creatorId", W.CreatorA.Id), Pick(platformKey, W.CreatorA.Key)),
             18 => Get("/api/creators/{creatorId}/statement", ("creatorId", W.CreatorA.Id), Pick(platformKey, W.CreatorA.Key)),
             19 => Get("/api/payouts/runs/{runId}", ("runId", Pick("r_0000000000000000000000", "r_" + Identifier(22))), platformKey),
@@ -243,8 +253,10 @@ public sealed class HostileRequests(HostileWorld world, string platformKey, int 
 
     private HostileRequest Writing()
     {
-        return _random.Next(28) switch
+        return _random.Next(30) switch
         {
+            28 => CreatePlan(),
+            29 => EndPlan(),
             24 => Review("chargeback"),
             25 => Review("freeze"),
             26 => Review("unfreeze"),
@@ -501,6 +513,54 @@ public sealed class HostileRequests(HostileWorld world, string platformKey, int 
                 () => Set(request, "currency", Pick<JsonNode>("eur", "EURO", "XXX", "", 978, new JsonArray())),
                 () => Set(request, "minimumMinor", Pick<JsonNode>(-1, long.MinValue, "1000", 1.5)),
             ]);
+    }
+
+    /// <summary>A report's query: valid or not; reads change nothing either way.</summary>
+    private HostileRequest Report(HostileRequest request)
+    {
+        request.Query = _random.Next(4) switch
+        {
+            0 => "?interval=" + Pick("hour", "day", "week", "HOUR", ""),
+            1 => "?from=" + Uri.EscapeDataString(Pick("2026-12-01T00:00:00Z", "yesterday", "2026-13-01", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z")),
+            2 => "?interval=hour&from=2026-01-01T00:00:00Z&to=" + Uri.EscapeDataString(Pick("2026-12-31T00:00:00Z", "2025-01-01T00:00:00Z", "2026-01-01T05:00:00Z")),
+            _ => "?currency=" + Uri.EscapeDataString(Pick("EUR", "eur", "XXQ", "", Long(10))),
+        };
+        return request;
+    }
+
+    private HostileRequest CreatePlan()
+    {
+        var request = Write("POST", "/api/brands/{brandId}/collaborations", W.BrandA.Key, new JsonObject
+        {
+            ["kind"] = Pick("open", "targeted"),
+            ["productIds"] = new JsonArray(W.Product),
+            ["commissionBps"] = _random.Next(0, 10_001),
+            ["creatorIds"] = new JsonArray(W.CreatorA.Id),
+        }, ("brandId", W.BrandA.Id));
+        // A sound targeted plan would be created: every request carries a flaw (an open plan naming creators is one).
+        return Flaw(request, required: ["kind", "productIds", "commissionBps"], ints: ["commissionBps"], wrongKeys: [platformKey, W.BrandB.Key, W.CreatorA.Key],
+            paths: [() => Path(request, "brandId", Pick(W.BrandB.Id, "b_0000000000000000000000", Long(40)))],
+            rules:
+            [
+                () => Set(request, "kind", Pick<JsonNode>("closed", "OPEN", "", 1, new JsonArray())),
+                () => Set(request, "productIds", Pick<JsonNode>(new JsonArray(W.ProductB), new JsonArray(), new JsonArray("p_0000000000000000000000"), W.Product, new JsonArray(1))),
+                () => Set(request, "commissionBps", Pick<JsonNode>(-1, 10_001, int.MaxValue)),
+                () => Set(request, "creatorIds", Pick<JsonNode>(new JsonArray("c_0000000000000000000000"), new JsonArray(W.CreatorA.Id, ""), W.CreatorA.Id)),
+                () => { Set(request, "kind", "targeted"); Set(request, "creatorIds", new JsonArray()); },
+                () => { Set(request, "kind", "open"); Set(request, "creatorIds", new JsonArray(W.CreatorB.Id)); },
+                () => { Set(request, "startsAt", "2030-01-02T00:00:00Z"); Set(request, "endsAt", Pick<JsonNode>("2030-01-01T00:00:00Z", "2030-01-02T00:00:00Z", "tomorrow", 5)); },
+            ]);
+    }
+
+    private HostileRequest EndPlan()
+    {
+        // No plan of the world's brands exists under these ids: every end is refused, whoever asks.
+        var request = Write("DELETE", "/api/collaborations/{planId}", Pick(W.BrandA.Key, W.BrandB.Key, W.CreatorA.Key, platformKey), null,
+            ("planId", Enc(Pick("pl_0000000000000000000000", "pl_" + Identifier(22), Long(30), Pick(PathControlTexts), Pick(ValidTexts)))));
+        request.ContentTypes.Clear();
+        request.Mutations.Add("a plan that does not exist");
+        Noise(request);
+        return request;
     }
 
     private HostileRequest CreateLive()

@@ -7,7 +7,7 @@ public abstract class IsolationTests(IApiTarget target) : IAsyncLifetime
     private readonly VetrinaClient _api = target.Api;
     private World _w = null!;
 
-    private sealed record World(Party BrandA, Party BrandB, Party CreatorA, Party CreatorB, string ProductA, string CodeA, string OrderA, string LiveA, string DealA);
+    private sealed record World(Party BrandA, Party BrandB, Party CreatorA, Party CreatorB, string ProductA, string CodeA, string OrderA, string LiveA, string DealA, string PlanA);
 
     public async Task InitializeAsync()
     {
@@ -21,7 +21,9 @@ public abstract class IsolationTests(IApiTarget target) : IAsyncLifetime
         var liveA = await _api.CreateLiveAsync(creatorA);
         var dealA = (await _api.PostAsync($"/api/products/{productA}/flash-deals",
             new { dealPriceMinor = 100, units = 5, perBuyerLimit = 1, durationSeconds = 60 }, brandA.Key)).Expect(HttpStatusCode.Created).Str("dealId");
-        _w = new World(brandA, brandB, creatorA, creatorB, productA, codeA, orderA, liveA, dealA);
+        var planA = (await _api.PostAsync($"/api/brands/{brandA.Id}/collaborations",
+            new { kind = "targeted", productIds = new[] { productA }, commissionBps = 1500, creatorIds = new[] { creatorA.Id } }, brandA.Key)).Expect(HttpStatusCode.Created).Str("planId");
+        _w = new World(brandA, brandB, creatorA, creatorB, productA, codeA, orderA, liveA, dealA, planA);
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
@@ -67,6 +69,24 @@ public abstract class IsolationTests(IApiTarget target) : IAsyncLifetime
         yield return (HttpMethod.Post, $"/api/orders/{w.OrderA}/deliver", null, [w.BrandB.Key], HttpStatusCode.NotFound);
         yield return (HttpMethod.Post, $"/api/orders/{w.OrderA}/cancel", null, [w.BrandA.Key, w.CreatorA.Key], HttpStatusCode.Forbidden);
         yield return (HttpMethod.Post, $"/api/orders/{w.OrderA}/refunds", new { lines = new[] { new { productId = w.ProductA, quantity = 1 } } }, [w.BrandA.Key, w.CreatorA.Key], HttpStatusCode.Forbidden);
+        foreach (var review in new[] { "chargeback", "freeze", "unfreeze" })
+        {
+            yield return (HttpMethod.Post, $"/api/orders/{w.OrderA}/{review}", new { reason = "stolen" }, [w.BrandA.Key, w.CreatorA.Key], HttpStatusCode.Forbidden);
+        }
+        // Creator money: a creator's statement, payouts, report and offers are its own (and the platform's but offers).
+        yield return (HttpMethod.Post, "/api/payouts/runs", new { currency = "EUR" }, [w.BrandA.Key, w.CreatorA.Key], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Get, $"/api/creators/{w.CreatorA.Id}/statement?currency=EUR", null, [w.CreatorB.Key, w.BrandA.Key], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Get, $"/api/creators/{w.CreatorA.Id}/payouts", null, [w.CreatorB.Key, w.BrandA.Key], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Get, $"/api/creators/{w.CreatorA.Id}/report", null, [w.CreatorB.Key, w.BrandA.Key], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Get, $"/api/creators/{w.CreatorA.Id}/offers", null, [w.CreatorB.Key, w.BrandA.Key, "platform"], HttpStatusCode.Forbidden);
+        // A brand's plans and report are its own.
+        yield return (HttpMethod.Get, $"/api/brands/{w.BrandA.Id}/report", null, [.. brands, "platform"], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Get, $"/api/brands/{w.BrandA.Id}/collaborations", null, [.. brands, "platform"], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Post, $"/api/brands/{w.BrandA.Id}/collaborations", new { kind = "open", productIds = new[] { w.ProductA }, commissionBps = 9000 },
+            [.. brands, "platform"], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Delete, $"/api/collaborations/{w.PlanA}", null, [w.CreatorA.Key, "platform"], HttpStatusCode.Forbidden);
+        // Another brand must not learn that the plan exists.
+        yield return (HttpMethod.Delete, $"/api/collaborations/{w.PlanA}", null, [w.BrandB.Key], HttpStatusCode.NotFound);
     }
 
     [Fact]
@@ -103,6 +123,8 @@ public abstract class IsolationTests(IApiTarget target) : IAsyncLifetime
         Assert.Equal("paid", (await _api.OrderAsync(_w.OrderA)).GetProperty("status").GetString());
         Assert.Equal("scheduled", (await _api.GetAsync($"/api/lives/{_w.LiveA}", key: null)).Expect(HttpStatusCode.OK).Str("status"));
         Assert.Equal("ready", (await _api.GetAsync($"/api/flash-deals/{_w.DealA}", key: null)).Expect(HttpStatusCode.OK).Str("status"));
+        var plans = (await _api.GetAsync($"/api/brands/{_w.BrandA.Id}/collaborations", _w.BrandA.Key)).Expect(HttpStatusCode.OK).Body;
+        Assert.Equal("active", Assert.Single(plans.EnumerateArray()).GetProperty("status").GetString());
     }
 
     [Fact]
@@ -114,6 +136,12 @@ public abstract class IsolationTests(IApiTarget target) : IAsyncLifetime
         (await _api.GetAsync($"/api/creators/{_w.CreatorA.Id}/earnings", _w.CreatorA.Key)).Expect(HttpStatusCode.OK);
         (await _api.GetAsync($"/api/links/{_w.CodeA}/stats", _w.CreatorA.Key)).Expect(HttpStatusCode.OK);
         (await _api.GetAsync($"/api/lives/{_w.LiveA}/stats", _w.CreatorA.Key)).Expect(HttpStatusCode.OK);
+        (await _api.GetAsync($"/api/creators/{_w.CreatorA.Id}/statement?currency=EUR", _w.CreatorA.Key)).Expect(HttpStatusCode.OK);
+        (await _api.GetAsync($"/api/creators/{_w.CreatorA.Id}/payouts", _w.CreatorA.Key)).Expect(HttpStatusCode.OK);
+        (await _api.GetAsync($"/api/creators/{_w.CreatorA.Id}/report", _w.CreatorA.Key)).Expect(HttpStatusCode.OK);
+        var offers = (await _api.GetAsync($"/api/creators/{_w.CreatorA.Id}/offers", _w.CreatorA.Key)).Expect(HttpStatusCode.OK).Body;
+        Assert.Equal($"plan:{_w.PlanA}", Assert.Single(offers.EnumerateArray()).GetProperty("source").GetString());
+        (await _api.GetAsync($"/api/brands/{_w.BrandA.Id}/report", _w.BrandA.Key)).Expect(HttpStatusCode.OK);
         var brand = (await _api.GetAsync($"/api/brands/{_w.BrandA.Id}")).Expect(HttpStatusCode.OK);
         Assert.False(brand.Body.TryGetProperty("apiKey", out _));
         Assert.DoesNotContain(_w.BrandA.Key, brand.Raw, StringComparison.Ordinal);
