@@ -182,4 +182,33 @@ CREATE TABLE IF NOT EXISTS vetrina_report_currencies
     PRIMARY KEY (owner, currency)
 );
 
+-- Ads' spend (see IAdSpendStore): a row per campaign, the hot counter every silo's paid clicks charge. A batch locks
+-- its campaigns' rows (FOR UPDATE, in campaign id order, so silos charging overlapping campaigns never deadlock),
+-- decides its clicks and writes them in the same transaction. spent_day is the UTC day of the last charge; on a new
+-- day today's spend counts from 0. A charge only raises the spend while it fits both budgets: the update says so in
+-- its WHERE, so a write that would pass one changes nothing; the CHECKs are what always holds (a budget may be
+-- lowered below what was already spent). vetrina_ad_charges keeps each charged product and shopper per campaign and
+-- when, for the rule that a repeat within 24 hours is free; it is only written under its campaign's row lock.
+CREATE TABLE IF NOT EXISTS vetrina_ad_spend
+(
+    campaign_id        text COLLATE "C" NOT NULL PRIMARY KEY,
+    daily_budget_minor bigint           NOT NULL,
+    total_budget_minor bigint,
+    spent_minor        bigint           NOT NULL DEFAULT 0,
+    spent_day          date             NOT NULL DEFAULT '1970-01-01',
+    spent_today_minor  bigint           NOT NULL DEFAULT 0,
+    charged_clicks     bigint           NOT NULL DEFAULT 0,
+    CONSTRAINT vetrina_ad_spend_budgets_not_negative CHECK (daily_budget_minor >= 0 AND (total_budget_minor IS NULL OR total_budget_minor >= 0)),
+    CONSTRAINT vetrina_ad_spend_spend_consistent CHECK (spent_today_minor >= 0 AND spent_today_minor <= spent_minor AND charged_clicks >= 0)
+);
+
+CREATE TABLE IF NOT EXISTS vetrina_ad_charges
+(
+    campaign_id text COLLATE "C" NOT NULL,
+    product_id  text COLLATE "C" NOT NULL,
+    shopper_id  text COLLATE "C" NOT NULL,
+    charged_at  timestamptz      NOT NULL,
+    PRIMARY KEY (campaign_id, product_id, shopper_id)
+);
+
 COMMIT;

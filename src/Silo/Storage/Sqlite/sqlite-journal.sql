@@ -165,4 +165,32 @@ CREATE TABLE IF NOT EXISTS vetrina_report_currencies
     PRIMARY KEY (owner, currency)
 ) WITHOUT ROWID;
 
+-- Ads' spend (see IAdSpendStore): a row per campaign, which a batch of paid clicks changes in one immediate
+-- transaction (SQLite's single writer serialises them). spent_day is the UTC day of the last charge in Unix days;
+-- on a new day today's spend counts from 0. A charge only raises the spend while it fits both budgets: the update
+-- says so in its WHERE, so a write that would pass one changes nothing; the CHECKs are what always holds (a budget
+-- may be lowered below what was already spent). vetrina_ad_charges keeps each charged product and shopper per
+-- campaign and when (Unix microseconds), for the rule that a repeat within 24 hours is free.
+CREATE TABLE IF NOT EXISTS vetrina_ad_spend
+(
+    campaign_id        TEXT    NOT NULL PRIMARY KEY,
+    daily_budget_minor INTEGER NOT NULL,
+    total_budget_minor INTEGER,
+    spent_minor        INTEGER NOT NULL DEFAULT 0,
+    spent_day          INTEGER NOT NULL DEFAULT 0,
+    spent_today_minor  INTEGER NOT NULL DEFAULT 0,
+    charged_clicks     INTEGER NOT NULL DEFAULT 0,
+    CONSTRAINT vetrina_ad_spend_budgets_not_negative CHECK (daily_budget_minor >= 0 AND (total_budget_minor IS NULL OR total_budget_minor >= 0)),
+    CONSTRAINT vetrina_ad_spend_spend_consistent CHECK (spent_today_minor >= 0 AND spent_today_minor <= spent_minor AND charged_clicks >= 0)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS vetrina_ad_charges
+(
+    campaign_id TEXT    NOT NULL,
+    product_id  TEXT    NOT NULL,
+    shopper_id  TEXT    NOT NULL,
+    charged_us  INTEGER NOT NULL,
+    PRIMARY KEY (campaign_id, product_id, shopper_id)
+) WITHOUT ROWID;
+
 COMMIT;
