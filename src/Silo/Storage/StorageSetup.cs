@@ -2,6 +2,7 @@ using Vetrina.Grains.Creators;
 using System.Net;
 using Orleans.Configuration;
 using Orleans.Storage;
+using Vetrina.Grains.Ads;
 using Vetrina.Grains.Common;
 using Vetrina.Grains.Journal;
 using Vetrina.Grains.Links;
@@ -39,6 +40,7 @@ public static class StorageSetup
                 silo.Services.AddSingleton<IClickJournal, InMemoryClickJournal>();
                 silo.Services.AddSingleton<ICreatorBooks, InMemoryCreatorBooks>();
                 silo.Services.AddSingleton<IReportBook, InMemoryReportBook>();
+                silo.Services.AddSingleton<IAdSpendStore, InMemoryAdSpendStore>();
                 break;
             case StorageKind.Sqlite:
                 silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, serviceId: settings.ServiceId, clusterId: settings.ClusterId);
@@ -48,6 +50,7 @@ public static class StorageSetup
                 silo.Services.AddSingleton<IClickJournal>(new SqliteClickJournal(sqlite));
                 silo.Services.AddSingleton<ICreatorBooks>(new SqliteCreatorBooks(sqlite));
                 silo.Services.AddSingleton<IReportBook>(new SqliteReportBook(sqlite));
+                silo.Services.AddSingleton<IAdSpendStore>(new SqliteAdSpendStore(sqlite));
                 break;
             case StorageKind.Postgres:
                 var connectionString = PostgresDatabase.WithEngineDefaults(settings.PostgresConnectionString
@@ -72,6 +75,7 @@ public static class StorageSetup
                 silo.Services.AddSingleton<IClickJournal, PostgresClickJournal>();
                 silo.Services.AddSingleton<ICreatorBooks, PostgresCreatorBooks>();
                 silo.Services.AddSingleton<IReportBook, PostgresReportBook>();
+                silo.Services.AddSingleton<IAdSpendStore, PostgresAdSpendStore>();
                 break;
             default:
                 throw new InvalidOperationException($"Unknown storage '{settings.Storage}'; use sqlite, memory or postgres.");
