@@ -192,6 +192,10 @@ public sealed class VetrinaClient : IDisposable
         return json.GetProperty("status").GetString()!;
     }
 
+    /// <summary>An order as the platform reads it (<c>GET /api/orders/{id}</c>).</summary>
+    public Task<JsonElement> GetOrderAsync(string orderId) =>
+        SendAsync(HttpMethod.Get, $"/api/orders/{orderId}", _platformKey, null);
+
     /// <summary>A creator's payouts (<c>GET /api/creators/{id}/payouts</c>, its own key).</summary>
     public Task<JsonElement> GetCreatorPayoutsAsync(Creator creator) =>
         SendAsync(HttpMethod.Get, $"/api/creators/{creator.CreatorId}/payouts", creator.ApiKey, null);
@@ -274,7 +278,7 @@ public sealed class VetrinaClient : IDisposable
         var (status, text) = await SendForTextAsync(method, path, bearer, body, idempotencyKey);
         if (status is < 200 or >= 300)
         {
-            throw new HttpRequestException($"{method} {path} answered {status}: {Shorten(text)}");
+            throw new HttpRequestException($"{method} {path} answered {status}: {Shorten(text)}", null, (System.Net.HttpStatusCode)status);
         }
         using var document = JsonDocument.Parse(text);
         return document.RootElement.Clone();

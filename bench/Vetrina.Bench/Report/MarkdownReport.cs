@@ -155,16 +155,20 @@ public static class MarkdownReport
         if (runner.PayoutRun is { } payout)
         {
             md.AppendLine("## Payout run").AppendLine();
-            md.AppendLine(I($"- {payout.Creators:N0} creators, each with one link and {ScenarioRunner.UnitCommission} of settled EUR commission: {payout.Orders:N0} orders of {payout.LinesPerOrder} lines (each line another creator's), shipped and delivered by a brand whose return window is 0 days; one engine process in PostgreSQL mode (group commit), set up through the API with 128 requests in flight"));
+            md.AppendLine(I($"- {payout.Creators:N0} creators, each with one link and {ScenarioRunner.UnitCommission} of settled EUR commission: {payout.Orders:N0} orders of {payout.LinesPerOrder} lines (each line another creator's), shipped and delivered by a brand whose return window is 0 days; one engine process in PostgreSQL mode (group commit), set up through the API with many requests in flight (below)"));
             md.AppendLine(I($"- `POST /api/payouts/runs` `{{currency: EUR, minimumMinor: 0}}` answered {payout.Run.FirstStatus}; completed after **{payout.Run.WallSeconds:F2} s** as seen by the driver (polling `GET /api/payouts/runs/{{id}}` every 100 ms; {Seconds(payout.Run.ServerSeconds)} from its createdAt to its completedAt): **{payout.CreatorsPaidPerSecond:N0} creators paid/s**, {payout.Run.Payouts:N0} payouts, totalMinor {payout.Run.TotalMinor:N0}, {payout.Run.CreatorsVisited:N0} creators visited ({payout.ActivationsBefore:N0} activations before the run)"));
             md.AppendLine(I($"- engine memory: resident {Mb(payout.ResidentBefore)} MB before the run, **peak {Mb(payout.Run.PeakResident)} MB** during it (sampled every 200 ms); live heap {Mb(payout.LiveHeapBefore)} → {Mb(payout.LiveHeapAfter)} MB (after a full GC forced through the diagnostics port, before and after)"));
             md.AppendLine(I($"- the same Idempotency-Key again: {payout.RepeatStatus} in {payout.RepeatSeconds * 1000:F0} ms, the same run; a second run (new key) answered {payout.EmptyRun.FirstStatus} and completed after **{payout.EmptyRun.WallSeconds:F2} s** ({Seconds(payout.EmptyRun.ServerSeconds)} server-side), {payout.EmptyRun.CreatorsVisited:N0} creators visited, {payout.EmptyRun.Payouts:N0} paid, peak resident {Mb(payout.EmptyRun.PeakResident)} MB"));
+            foreach (var note in payout.Notes)
+            {
+                md.AppendLine($"- {Escape(note)}");
+            }
             md.AppendLine();
-            md.AppendLine("| set-up phase | requests | seconds | per second |");
-            md.AppendLine("|---|---:|---:|---:|");
+            md.AppendLine("| set-up phase | requests | in flight | seconds | per second | sent again after a 503 |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|");
             foreach (var phase in payout.Phases)
             {
-                md.AppendLine(I($"| {Escape(phase.Name)} | {phase.Requests:N0} | {phase.Seconds:F1} | {phase.PerSecond:N0} |"));
+                md.AppendLine(I($"| {Escape(phase.Name)} | {phase.Requests:N0} | {(phase.Workers > 0 ? phase.Workers.ToString(CultureInfo.InvariantCulture) : "")} | {phase.Seconds:F1} | {phase.PerSecond:N0} | {phase.Retries} |"));
             }
             md.AppendLine();
         }
@@ -173,7 +177,7 @@ public static class MarkdownReport
         {
             md.AppendLine("## Creator report").AppendLine();
             md.AppendLine(I($"- one creator with {report.Links} links (one per product of one brand); {report.Succeeded:N0} one-tap buys (`POST /api/links/{{code}}/buy`, quantity 1) spread over the links by {report.BuyConnections} connections at **{report.BuysPerSecond:N0} buys/s**; the report counted every order {report.CatchUpSeconds:F1} s after the last buy was answered; one engine process in PostgreSQL mode (group commit)"));
-            foreach (var note in report.WindowNotes)
+            foreach (var note in report.Notes)
             {
                 md.AppendLine($"- {Escape(note)}");
             }
