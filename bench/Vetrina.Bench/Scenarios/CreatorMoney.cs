@@ -422,9 +422,11 @@ public sealed partial class ScenarioRunner
         var catchingUp = Stopwatch.StartNew();
         var until = Stopwatch.GetTimestamp() + (long)(CatchUpDeadline.TotalSeconds * Stopwatch.Frequency);
         JsonElement report;
+        var polls = 0;
         while (true)
         {
             report = await ReadReportAsync(client, creatorPath + "?interval=day", creator.ApiKey);
+            polls++;
             var t = Totals(report);
             if ((t.Orders == expected && t.Units == expected && t.Commission == expected * UnitCommission) || Stopwatch.GetTimestamp() > until)
             {
@@ -433,11 +435,11 @@ public sealed partial class ScenarioRunner
             await Task.Delay(100);
         }
         var catchUp = catchingUp.Elapsed.TotalSeconds;
-        phases.Add(new SetupPhase("report catches up (polls of ?interval=day)", 1, catchUp));
-        point.Notes.Add(I($"the creator's report counted every order {catchUp:F1} s after the last buy was answered"));
-        foreach (var phase in phases)
+        phases.Add(new SetupPhase("report catches up (polls of ?interval=day)", polls, catchUp, 1));
+        point.Notes.Add(I($"the creator's report counted every order {catchUp:F1} s after the last buy was answered ({polls} polls)"));
+        foreach (var phase in phases.TakeLast(2))
         {
-            Console.WriteLine(I($"   set-up: {phase.Name}: {phase.Requests:N0} requests in {phase.Seconds:F1} s ({phase.PerSecond:N0}/s)"));
+            Console.WriteLine(I($"   set-up: {phase.Name}: {phase.Requests:N0} requests in {phase.Seconds:F1} s ({phase.PerSecond:N0}/s, {phase.Workers} in flight)"));
         }
 
         // One-tap buys count as clicks: their tally may lag a little more.
