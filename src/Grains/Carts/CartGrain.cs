@@ -101,7 +101,7 @@ public sealed class CartGrain(
         var lines = S.Lines.Select(l =>
         {
             var click = clicked.GetValueOrDefault(l.ProductId);
-            return click is not null && click.Attributes(ShopperId, now)
+            return click is { IsAd: false } && click.Attributes(ShopperId, now)
                 ? new CartLineView(l.ProductId, l.Quantity, l.UnitPriceMinor, click.Code, click.CreatorId)
                 : new CartLineView(l.ProductId, l.Quantity, l.UnitPriceMinor, null, null);
         }).ToArray();

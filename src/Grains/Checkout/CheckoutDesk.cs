@@ -89,7 +89,7 @@ public sealed class CheckoutDesk(
         var dated = items.ToArray();
         for (var i = 0; i < dated.Length; i++)
         {
-            if (dated[i].Click is { LinkedAt: null } click && await clicks.DefinitionAsync(click.Code) is { LinkedAt: { } linkedAt })
+            if (dated[i].Click is { LinkedAt: null, CampaignId: null } click && await clicks.DefinitionAsync(click.Code) is { LinkedAt: { } linkedAt })
             {
                 dated[i] = dated[i] with { Click = click with { LinkedAt = linkedAt } };
             }
@@ -878,6 +878,11 @@ public sealed class CheckoutDesk(
         if (click is null || click.ProductId != item.ProductId || !click.Attributes(shopperId, now))
         {
             return new OrderLine(item.ProductId, item.Quantity, quote.UnitPriceMinor, null, null, null);
+        }
+        if (click.CampaignId is { } campaignId)
+        {
+            // The latest click was on the brand's ad: the campaign gets the sale, no creator earns.
+            return new OrderLine(item.ProductId, item.Quantity, quote.UnitPriceMinor, null, null, null, CampaignId: campaignId);
         }
         var rate = quote.RateFor(click.CreatorId, click.LinkedAt, now);
         return new OrderLine(item.ProductId, item.Quantity, quote.UnitPriceMinor, click.Code, click.CreatorId, rate.CommissionBps, RateSource: rate.Source);

@@ -12,5 +12,7 @@ public static class IdPrefixes
     public const string PayoutRun = "r_";
     public const string Payout = "y_";
     public const string CollaborationPlan = "pl_";
+    public const string Campaign = "cm_";
+    public const string Ad = "ad_";
     public const int LinkCodeLength = 10;
 }

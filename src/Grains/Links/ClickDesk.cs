@@ -44,6 +44,9 @@ public sealed partial class ClickDesk(
         return click;
     }
 
+    /// <summary>Records a click that was decided elsewhere (an ad's), answered once the click journal has it.</summary>
+    public Task RecordAsync(ShopperClick click) => WrittenAsync(click);
+
     /// <summary>The shopper's clicks that attribute each of these products now (the latest per product).</summary>
     public Task<IReadOnlyDictionary<string, Click>> AttributionAsync(string shopperId, IReadOnlyCollection<string> productIds) =>
         productIds.Count == 0

@@ -37,8 +37,12 @@ public sealed record Click(
     [property: Id(3)] string? CreatorShopperId,
     [property: Id(4)] DateTimeOffset ClickedAt,
     [property: Id(5)] DateTimeOffset AttributedUntil,
-    [property: Id(6)] DateTimeOffset? LinkedAt = null)
+    [property: Id(6)] DateTimeOffset? LinkedAt = null,
+    [property: Id(7)] string? CampaignId = null)
 {
+    /// <summary>A click on a brand's ad (no link, no creator): the lines it attributes pay no commission.</summary>
+    public bool IsAd => CampaignId is not null;
+
     /// <summary>A click pays its creator when it is still inside the window and the shopper is not the creator.</summary>
     public bool Attributes(string shopperId, DateTimeOffset at) =>
         at <= AttributedUntil && !string.Equals(CreatorShopperId, shopperId, StringComparison.Ordinal);

@@ -141,7 +141,8 @@ public sealed class OrderAccounting
     private void AddReport(OrderDraft order, OrderLine line, int kept, long gmv, long commission)
     {
         var hour = ReportCell.HourOf(order.CreatedAt);
-        var channel = line.LiveSessionId is not null ? SalesChannel.Live : line.LinkCode is not null ? SalesChannel.Link : SalesChannel.Direct;
+        var channel = line.LiveSessionId is not null ? SalesChannel.Live : line.LinkCode is not null ? SalesChannel.Link
+            : line.CampaignId is not null ? SalesChannel.Ad : SalesChannel.Direct;
         void Add(string owner, string dimension)
         {
             var cell = new ReportCell(owner, dimension, order.Currency, hour, 0, 0, kept, gmv, commission);
@@ -150,6 +151,10 @@ public sealed class OrderAccounting
         Add(order.BrandId, ReportDimensions.Total);
         Add(order.BrandId, ReportDimensions.Product(line.ProductId));
         Add(order.BrandId, ReportDimensions.Channel(channel));
+        if (line.CampaignId is { } campaignId)
+        {
+            Add(campaignId, ReportDimensions.Total);
+        }
         if (line.CreatorId is not { } creatorId)
         {
             return;

@@ -25,7 +25,8 @@ public sealed record OrderLine(
     [property: Id(5)] int? CommissionBps,
     [property: Id(6)] string? LiveSessionId = null,
     [property: Id(7)] string? DealId = null,
-    [property: Id(8)] string? RateSource = null);
+    [property: Id(8)] string? RateSource = null,
+    [property: Id(9)] string? CampaignId = null);
 
 [GenerateSerializer, Immutable, Alias("vetrina.order-draft")]
 public sealed record OrderDraft(
@@ -55,7 +56,8 @@ public sealed record OrderLineView(
     [property: Id(8)] int CancelledQuantity,
     [property: Id(9)] string? LiveSessionId = null,
     [property: Id(10)] string? DealId = null,
-    [property: Id(11)] string? RateSource = null);
+    [property: Id(11)] string? RateSource = null,
+    [property: Id(12)] string? CampaignId = null);
 
 [GenerateSerializer, Immutable, Alias("vetrina.order-view")]
 public sealed record OrderView(

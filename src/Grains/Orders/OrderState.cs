@@ -45,7 +45,7 @@ public sealed class OrderState
             var l = draft.Lines[i];
             lines[i] = new OrderLineView(l.ProductId, l.Quantity, l.UnitPriceMinor, l.LinkCode, l.CreatorId, l.CommissionBps,
                 l.CommissionBps is { } bps ? Money.Commission(l.UnitPriceMinor, KeptQuantity(i), bps) : 0,
-                RefundedQuantities[i], Cancelled ? l.Quantity - RefundedQuantities[i] : 0, l.LiveSessionId, l.DealId, l.RateSource);
+                RefundedQuantities[i], Cancelled ? l.Quantity - RefundedQuantities[i] : 0, l.LiveSessionId, l.DealId, l.RateSource, l.CampaignId);
         }
         return new OrderView(draft.OrderId, draft.ShopperId, draft.BrandId, Status, draft.Currency, draft.TotalMinor, RefundedMinor,
             draft.CreatedAt, draft.PaymentId, lines, ShippedAt, DeliveredAt, ReturnWindowEndsAt, CompletedAt, CommissionFrozen, ChargedBackAt, Reason);

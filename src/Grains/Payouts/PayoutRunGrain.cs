@@ -81,10 +81,7 @@ public sealed class PayoutRunGrain(
     {
         if (S.CompletedAt is null)
         {
-            if (S.Currency is null)
-            {
-                DeactivateOnIdle();
-            }
+            // An unknown run is let go by WaitAsync, which the route asks next: deactivating here raced that call.
             return null;
         }
         return new PayoutRunResult(View(), await books.RunPayoutsAsync(RunId));

@@ -31,15 +31,18 @@ public sealed record ReportPeriod(ReportInterval Interval, DateTimeOffset From, 
     /// 24 hours or 30 days up to the end of the current bucket. Null, with the reason, when the period is empty or
     /// longer than a report answers (31 days of hours, 366 days).
     /// </summary>
-    public static (ReportPeriod? Period, string? Error) Of(ReportInterval interval, DateTimeOffset? from, DateTimeOffset? to, DateTimeOffset now)
+    public static (ReportPeriod? Period, string? Error) Of(ReportInterval interval, DateTimeOffset? from, DateTimeOffset? to, DateTimeOffset now) =>
+        Of(interval, from, to, now, interval == ReportInterval.Hour ? MaxHours : MaxDays);
+
+    /// <summary>The same with another limit of buckets.</summary>
+    public static (ReportPeriod? Period, string? Error) Of(ReportInterval interval, DateTimeOffset? from, DateTimeOffset? to, DateTimeOffset now, int maxBuckets)
     {
         var step = Step(interval);
         var until = to is { } end ? CeilingOf(end, interval) : ReportCell.BucketOf(now, interval) + step;
         var start = from is { } begin ? ReportCell.BucketOf(begin, interval) : until - (interval == ReportInterval.Hour ? TimeSpan.FromHours(24) : TimeSpan.FromDays(30));
         var buckets = (until - start) / step;
-        var max = interval == ReportInterval.Hour ? MaxHours : MaxDays;
         return start >= until ? (null, "'from' must be before 'to'.")
-            : buckets > max ? (null, $"A report covers at most {max} {(interval == ReportInterval.Hour ? "hours" : "days")}; ask for a shorter period or a coarser interval.")
+            : buckets > maxBuckets ? (null, $"A report covers at most {maxBuckets} {(interval == ReportInterval.Hour ? "hours" : "days")}; ask for a shorter period or a coarser interval.")
             : (new ReportPeriod(interval, start, until), null);
     }
 

@@ -33,6 +33,9 @@ public static class VetrinaHost
         builder.Services.Configure<JournalOptions>(builder.Configuration.GetSection("Vetrina:Journal"));
         builder.Services.AddSingleton<CheckoutDesk>();
         builder.Services.Configure<LiveOptions>(builder.Configuration.GetSection("Vetrina:Live"));
+        // Ad ids are signed with a key every silo shares: the platform key's, unless Vetrina:Ads:Secret names one.
+        builder.Services.Configure<Vetrina.Grains.Ads.AdOptions>(builder.Configuration.GetSection("Vetrina:Ads"))
+            .PostConfigure<Vetrina.Grains.Ads.AdOptions>(o => o.Secret = string.IsNullOrEmpty(o.Secret) ? platformKey : o.Secret);
         builder.Services.AddSingleton<LiveEventHub>();
 
         builder.UseOrleans(silo =>
@@ -56,6 +59,7 @@ public static class VetrinaHost
         builder.Services.AddSingleton<ClickTally>().AddHostedService(services => services.GetRequiredService<ClickTally>());
         builder.Services.AddSingleton<ClickDesk>().AddHostedService(services => services.GetRequiredService<ClickDesk>());
         builder.Services.AddSingleton<SalesProjector>().AddHostedService(services => services.GetRequiredService<SalesProjector>());
+        builder.Services.AddSingleton<Vetrina.Grains.Ads.AdDesk>().AddHostedService(services => services.GetRequiredService<Vetrina.Grains.Ads.AdDesk>());
         builder.Services.AddHostedService<AbandonedCharges>();
         builder.Services.AddSingleton<Vetrina.Grains.Reports.ReportReader>();
         builder.Services.AddVetrinaApi(platformKey);

@@ -27,7 +27,22 @@ public static class SqliteDatabase
             command.CommandText = SchemaScript.Read(script);
             command.ExecuteNonQuery();
         }
+        AddColumnIfMissing(connection, "vetrina_shopper_clicks", "campaign_id", "TEXT");
         return connectionString;
+    }
+
+    /// <summary>A column added after its table was first released: files made before get it too (SQLite has no ADD COLUMN IF NOT EXISTS).</summary>
+    private static void AddColumnIfMissing(SqliteConnection connection, string table, string column, string type)
+    {
+        using var probe = connection.CreateCommand();
+        probe.CommandText = $"SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = '{column}'";
+        if (Convert.ToInt64(probe.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0)
+        {
+            return;
+        }
+        using var alter = connection.CreateCommand();
+        alter.CommandText = $"ALTER TABLE {table} ADD COLUMN {column} {type}";
+        alter.ExecuteNonQuery();
     }
 
     public static async Task PingAsync(string path, CancellationToken cancellationToken)

@@ -32,12 +32,12 @@ public sealed class PostgresAdSpendStore(NpgsqlDataSource database) : IAdSpendSt
     private const string UpdateText = """
         UPDATE vetrina_ad_spend AS s SET
             spent_minor = s.spent_minor + u.added,
-            spent_today_minor = (CASE WHEN s.spent_day = $4 THEN s.spent_today_minor ELSE 0 END) + u.added,
-            spent_day = $4,
+            spent_today_minor = (CASE WHEN s.spent_day >= $4 THEN s.spent_today_minor ELSE 0 END) + u.added,
+            spent_day = GREATEST(s.spent_day, $4),
             charged_clicks = s.charged_clicks + u.clicks
         FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS u (campaign_id, added, clicks)
         WHERE s.campaign_id = u.campaign_id
-            AND (u.added = 0 OR ((CASE WHEN s.spent_day = $4 THEN s.spent_today_minor ELSE 0 END) + u.added <= s.daily_budget_minor
+            AND (u.added = 0 OR ((CASE WHEN s.spent_day >= $4 THEN s.spent_today_minor ELSE 0 END) + u.added <= s.daily_budget_minor
                 AND (s.total_budget_minor IS NULL OR s.spent_minor + u.added <= s.total_budget_minor)))
         """;
 
@@ -184,7 +184,7 @@ public sealed class PostgresAdSpendStore(NpgsqlDataSource database) : IAdSpendSt
         while (await reader.ReadAsync(cancellationToken))
         {
             var id = reader.GetString(0);
-            found[id] = new AdSpend(id, reader.GetInt64(3), reader.GetFieldValue<DateOnly>(4) == today ? reader.GetInt64(5) : 0, today, reader.GetInt64(6),
+            found[id] = new AdSpend(id, reader.GetInt64(3), reader.GetFieldValue<DateOnly>(4) >= today ? reader.GetInt64(5) : 0, today, reader.GetInt64(6),
                 new AdBudget(reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetInt64(2)));
         }
         return found;
@@ -209,10 +209,10 @@ public sealed class PostgresAdSpendStore(NpgsqlDataSource database) : IAdSpendSt
         /// <summary>Whether the row must be written: its day moved, or it was charged.</summary>
         public bool Changed { get; private set; }
 
-        /// <summary>Today's spend counts from 0 on another day than the row's.</summary>
+        /// <summary>Today's spend counts from 0 on a later day than the row's; a clock behind the row's day charges that day.</summary>
         public void MoveTo(DateOnly today)
         {
-            if (_day != today)
+            if (today > _day)
             {
                 (_day, _spentToday, Changed) = (today, 0, true);
             }

@@ -11,10 +11,11 @@ public sealed class PostgresClickJournal(NpgsqlDataSource database) : IClickJour
         // Rows in key order: two silos' batches that touch the same rows lock them in the same order, never a deadlock.
         clicks = [.. clicks.OrderBy(c => c.ShopperId, StringComparer.Ordinal).ThenBy(c => c.Click.ProductId, StringComparer.Ordinal)];
         await using var command = database.CreateCommand("""
-            INSERT INTO vetrina_shopper_clicks (shopper_id, product_id, code, creator_id, creator_shopper_id, clicked_at, attributed_until)
-            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[])
+            INSERT INTO vetrina_shopper_clicks (shopper_id, product_id, code, creator_id, creator_shopper_id, clicked_at, attributed_until, campaign_id)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[])
             ON CONFLICT (shopper_id, product_id) DO UPDATE SET code = excluded.code, creator_id = excluded.creator_id,
-                creator_shopper_id = excluded.creator_shopper_id, clicked_at = excluded.clicked_at, attributed_until = excluded.attributed_until
+                creator_shopper_id = excluded.creator_shopper_id, clicked_at = excluded.clicked_at, attributed_until = excluded.attributed_until,
+                campaign_id = excluded.campaign_id
             WHERE vetrina_shopper_clicks.clicked_at <= excluded.clicked_at
             """);
         Add(command, clicks.Select(c => c.ShopperId));
@@ -24,13 +25,14 @@ public sealed class PostgresClickJournal(NpgsqlDataSource database) : IClickJour
         command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = clicks.Select(c => c.Click.CreatorShopperId).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<DateTime[]> { TypedValue = clicks.Select(c => c.Click.ClickedAt.UtcDateTime).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<DateTime[]> { TypedValue = clicks.Select(c => c.Click.AttributedUntil.UtcDateTime).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = clicks.Select(c => c.Click.CampaignId).ToArray() });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyDictionary<string, Click>> LatestAsync(string shopperId, IReadOnlyCollection<string> productIds, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
         await using var command = database.CreateCommand("""
-            SELECT product_id, code, creator_id, creator_shopper_id, clicked_at, attributed_until FROM vetrina_shopper_clicks
+            SELECT product_id, code, creator_id, creator_shopper_id, clicked_at, attributed_until, campaign_id FROM vetrina_shopper_clicks
             WHERE shopper_id = $1 AND product_id = ANY($2) AND attributed_until >= $3
             """);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = shopperId });
@@ -41,7 +43,8 @@ public sealed class PostgresClickJournal(NpgsqlDataSource database) : IClickJour
         while (await reader.ReadAsync(cancellationToken))
         {
             found[reader.GetString(0)] = new Click(reader.GetString(1), reader.GetString(0), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3),
-                new DateTimeOffset(reader.GetDateTime(4), TimeSpan.Zero), new DateTimeOffset(reader.GetDateTime(5), TimeSpan.Zero));
+                new DateTimeOffset(reader.GetDateTime(4), TimeSpan.Zero), new DateTimeOffset(reader.GetDateTime(5), TimeSpan.Zero),
+                CampaignId: reader.IsDBNull(6) ? null : reader.GetString(6));
         }
         return found;
     }

@@ -96,8 +96,12 @@ CREATE TABLE IF NOT EXISTS vetrina_shopper_clicks
     creator_shopper_id text,
     clicked_at         timestamptz NOT NULL,
     attributed_until   timestamptz NOT NULL,
+    campaign_id        text,
     PRIMARY KEY (shopper_id, product_id)
 );
+
+-- A click on a brand's ad (empty code and creator) names its campaign; added to tables made before ads existed.
+ALTER TABLE vetrina_shopper_clicks ADD COLUMN IF NOT EXISTS campaign_id text;
 
 CREATE INDEX IF NOT EXISTS vetrina_shopper_clicks_expiry ON vetrina_shopper_clicks (attributed_until);
 

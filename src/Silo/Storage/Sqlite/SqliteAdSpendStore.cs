@@ -130,11 +130,11 @@ public sealed class SqliteAdSpendStore(string connectionString) : IAdSpendStore
             update.CommandText = """
                 UPDATE vetrina_ad_spend SET
                     spent_minor = spent_minor + $added,
-                    spent_today_minor = (CASE WHEN spent_day = $day THEN spent_today_minor ELSE 0 END) + $added,
-                    spent_day = $day,
+                    spent_today_minor = (CASE WHEN spent_day >= $day THEN spent_today_minor ELSE 0 END) + $added,
+                    spent_day = MAX(spent_day, $day),
                     charged_clicks = charged_clicks + $clicks
                 WHERE campaign_id = $id
-                    AND ($added = 0 OR ((CASE WHEN spent_day = $day THEN spent_today_minor ELSE 0 END) + $added <= daily_budget_minor
+                    AND ($added = 0 OR ((CASE WHEN spent_day >= $day THEN spent_today_minor ELSE 0 END) + $added <= daily_budget_minor
                         AND (total_budget_minor IS NULL OR spent_minor + $added <= total_budget_minor)))
                 """;
             var id = update.Parameters.Add(new SqliteParameter { ParameterName = "$id" });
@@ -201,7 +201,7 @@ public sealed class SqliteAdSpendStore(string connectionString) : IAdSpendStore
             if (await reader.ReadAsync(cancellationToken))
             {
                 var day = DateOnly.FromDayNumber((int)(UnixEpochDay + reader.GetInt64(3)));
-                found[campaignId] = new AdSpend(campaignId, reader.GetInt64(2), day == today ? reader.GetInt64(4) : 0, today, reader.GetInt64(5),
+                found[campaignId] = new AdSpend(campaignId, reader.GetInt64(2), day >= today ? reader.GetInt64(4) : 0, today, reader.GetInt64(5),
                     new AdBudget(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1)));
             }
         }
@@ -239,10 +239,10 @@ public sealed class SqliteAdSpendStore(string connectionString) : IAdSpendStore
         /// <summary>Whether the row must be written: its day moved, or it was charged.</summary>
         public bool Changed { get; private set; }
 
-        /// <summary>Today's spend counts from 0 on another day than the row's.</summary>
+        /// <summary>Today's spend counts from 0 on a later day than the row's; a clock behind the row's day charges that day.</summary>
         public void MoveTo(DateOnly today)
         {
-            if (_day != today)
+            if (today > _day)
             {
                 (_day, _spentToday, Changed) = (today, 0, true);
             }

@@ -13,13 +13,14 @@ public sealed class SqliteClickJournal(string connectionString) : IClickJournal
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = """
-            INSERT INTO vetrina_shopper_clicks (shopper_id, product_id, code, creator_id, creator_shopper_id, clicked_ms, attributed_until_ms)
-            VALUES ($shopper, $product, $code, $creator, $creatorShopper, $clicked, $until)
+            INSERT INTO vetrina_shopper_clicks (shopper_id, product_id, code, creator_id, creator_shopper_id, clicked_ms, attributed_until_ms, campaign_id)
+            VALUES ($shopper, $product, $code, $creator, $creatorShopper, $clicked, $until, $campaign)
             ON CONFLICT (shopper_id, product_id) DO UPDATE SET code = excluded.code, creator_id = excluded.creator_id,
-                creator_shopper_id = excluded.creator_shopper_id, clicked_ms = excluded.clicked_ms, attributed_until_ms = excluded.attributed_until_ms
+                creator_shopper_id = excluded.creator_shopper_id, clicked_ms = excluded.clicked_ms, attributed_until_ms = excluded.attributed_until_ms,
+                campaign_id = excluded.campaign_id
             WHERE vetrina_shopper_clicks.clicked_ms <= excluded.clicked_ms
             """;
-        var names = new[] { "$shopper", "$product", "$code", "$creator", "$creatorShopper", "$clicked", "$until" };
+        var names = new[] { "$shopper", "$product", "$code", "$creator", "$creatorShopper", "$clicked", "$until", "$campaign" };
         foreach (var name in names)
         {
             command.Parameters.Add(new SqliteParameter { ParameterName = name });
@@ -34,6 +35,7 @@ public sealed class SqliteClickJournal(string connectionString) : IClickJournal
             command.Parameters[4].Value = (object?)click.CreatorShopperId ?? DBNull.Value;
             command.Parameters[5].Value = click.ClickedAt.ToUnixTimeMilliseconds();
             command.Parameters[6].Value = click.AttributedUntil.ToUnixTimeMilliseconds();
+            command.Parameters[7].Value = (object?)click.CampaignId ?? DBNull.Value;
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
@@ -44,7 +46,7 @@ public sealed class SqliteClickJournal(string connectionString) : IClickJournal
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT product_id, code, creator_id, creator_shopper_id, clicked_ms, attributed_until_ms FROM vetrina_shopper_clicks
+            SELECT product_id, code, creator_id, creator_shopper_id, clicked_ms, attributed_until_ms, campaign_id FROM vetrina_shopper_clicks
             WHERE shopper_id = $shopper AND product_id IN (SELECT value FROM json_each($products)) AND attributed_until_ms >= $at
             """;
         command.Parameters.AddWithValue("$shopper", shopperId);
@@ -55,7 +57,8 @@ public sealed class SqliteClickJournal(string connectionString) : IClickJournal
         while (await reader.ReadAsync(cancellationToken))
         {
             found[reader.GetString(0)] = new Click(reader.GetString(1), reader.GetString(0), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3),
-                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)));
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)),
+                CampaignId: reader.IsDBNull(6) ? null : reader.GetString(6));
         }
         return found;
     }

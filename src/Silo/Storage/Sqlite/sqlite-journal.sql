@@ -86,6 +86,7 @@ CREATE TABLE IF NOT EXISTS vetrina_shopper_clicks
     creator_shopper_id  TEXT,
     clicked_ms          INTEGER NOT NULL,
     attributed_until_ms INTEGER NOT NULL,
+    campaign_id         TEXT, -- a click on a brand's ad (empty code and creator); SqliteDatabase adds it to older files
     PRIMARY KEY (shopper_id, product_id)
 );
 
