@@ -62,6 +62,7 @@ public static class VetrinaApi
         app.MapPayoutEndpoints();
         app.MapCollaborationEndpoints();
         app.MapReportEndpoints();
+        app.MapAdEndpoints();
         app.MapClusterEndpoints();
         return app;
     }

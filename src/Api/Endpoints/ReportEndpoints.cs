@@ -167,7 +167,7 @@ public static class ReportEndpoints
             : (null, Problems.Malformed($"'currency' is required: there are sales in {string.Join(", ", currencies)}."));
     }
 
-    private static bool TryInstant(string? text, out DateTimeOffset? instant)
+    internal static bool TryInstant(string? text, out DateTimeOffset? instant)
     {
         instant = null;
         if (text is null)

@@ -46,6 +46,8 @@ public static class Input
 
     public static bool IsPlanId(string? id) => Identifiers.IsWellFormed(id, IdPrefixes.CollaborationPlan);
 
+    public static bool IsCampaignId(string? id) => Identifiers.IsWellFormed(id, IdPrefixes.Campaign);
+
     public static bool IsLinkCode(string? code) => Identifiers.IsWellFormed(code, "", IdPrefixes.LinkCodeLength);
 
     /// <summary>The Idempotency-Key header: exactly one, 1–128 visible ASCII characters.</summary>
