@@ -177,6 +177,11 @@ public sealed class HostileRequests(HostileWorld world, string platformKey, int 
         ["/api/creators/{creatorId}/offers"] = ["GET"],
         ["/api/creators/{creatorId}/report"] = ["GET"],
         ["/api/brands/{brandId}/report"] = ["GET"],
+        ["/api/brands/{brandId}/campaigns"] = ["POST"],
+        ["/api/campaigns/{campaignId}"] = ["PATCH", "GET"],
+        ["/api/campaigns/{campaignId}/report"] = ["GET"],
+        ["/api/ads/placements"] = ["POST"],
+        ["/api/ads/{adId}/clicks"] = ["POST"],
         ["/api/cluster"] = ["GET"],
         ["/health/live"] = ["GET"],
         ["/health/ready"] = ["GET"],
@@ -202,8 +207,10 @@ public sealed class HostileRequests(HostileWorld world, string platformKey, int 
 
     private HostileRequest Reading()
     {
-        var request = _random.Next(25) switch
+        var request = _random.Next(27) switch
         {
+            25 => Get("/api/campaigns/{campaignId}", ("campaignId", Pick("cm_0000000000000000000000", "cm_" + Identifier(22))), Pick(platformKey, W.BrandA.Key)),
+            26 => Report(Get("/api/campaigns/{campaignId}/report", ("campaignId", Pick("cm_0000000000000000000000", "cm_" + Identifier(22))), W.BrandA.Key)),
             20 => Get("/api/creators/{creatorId}/offers", ("creatorId", W.CreatorA.Id), W.CreatorA.Key),
             21 => Get("/api/brands/{brandId}/collaborations", ("brandId", W.BrandA.Id), W.BrandA.Key),
             22 => Report(Get("/api/creators/{creatorId}/report", ("creatorId", W.CreatorA.Id), Pick(platformKey, W.CreatorA.Key))),
@@ -253,8 +260,12 @@ public sealed class HostileRequests(HostileWorld world, string platformKey, int 
 
     private HostileRequest Writing()
     {
-        return _random.Next(30) switch
+        return _random.Next(34) switch
         {
+            30 => CreateCampaign(),
+            31 => UpdateCampaign(),
+            32 => PlaceAds(),
+            33 => ClickAd(),
             28 => CreatePlan(),
             29 => EndPlan(),
             24 => Review("chargeback"),
@@ -550,6 +561,61 @@ public sealed class HostileRequests(HostileWorld world, string platformKey, int 
                 () => { Set(request, "kind", "open"); Set(request, "creatorIds", new JsonArray(W.CreatorB.Id)); },
                 () => { Set(request, "startsAt", "2030-01-02T00:00:00Z"); Set(request, "endsAt", Pick<JsonNode>("2030-01-01T00:00:00Z", "2030-01-02T00:00:00Z", "tomorrow", 5)); },
             ]);
+    }
+
+    private HostileRequest CreateCampaign()
+    {
+        var request = Write("POST", "/api/brands/{brandId}/campaigns", W.BrandA.Key, new JsonObject
+        {
+            ["name"] = Text(200), ["productIds"] = new JsonArray(W.Product), ["bidMinor"] = _random.Next(1, 100), ["currency"] = "EUR",
+            ["dailyBudgetMinor"] = _random.Next(100, 10_000), ["totalBudgetMinor"] = _random.Next(100, 100_000),
+        }, ("brandId", W.BrandA.Id));
+        return Flaw(request, required: ["name", "productIds", "bidMinor", "currency", "dailyBudgetMinor"], texts: [("name", 200)],
+            longs: ["bidMinor", "dailyBudgetMinor", "totalBudgetMinor"], wrongKeys: [platformKey, W.BrandB.Key, W.CreatorA.Key],
+            paths: [() => Path(request, "brandId", Pick(W.BrandB.Id, "b_0000000000000000000000", Long(40)))],
+            rules:
+            [
+                () => Set(request, "productIds", Pick<JsonNode>(new JsonArray(W.ProductB), new JsonArray(), new JsonArray("p_0000000000000000000000"), W.Product)),
+                () => Set(request, "bidMinor", Pick<JsonNode>(0, -1, long.MaxValue)),
+                () => { Set(request, "bidMinor", 500); Set(request, "dailyBudgetMinor", 499); },
+                () => Set(request, "currency", Pick<JsonNode>("USD", "eur", "XXQ", "", 978)),
+                () => Set(request, "totalBudgetMinor", Pick<JsonNode>(0, -5)),
+                () => { Set(request, "startsAt", "2030-01-02T00:00:00Z"); Set(request, "endsAt", Pick<JsonNode>("2030-01-01T00:00:00Z", "soon", 5)); },
+            ]);
+    }
+
+    private HostileRequest UpdateCampaign()
+    {
+        // No campaign of the world exists under these ids: every change is refused, whoever asks.
+        var request = Write("PATCH", "/api/campaigns/{campaignId}", Pick(W.BrandA.Key, W.BrandB.Key), new JsonObject { ["status"] = Pick("active", "paused"), ["bidMinor"] = 5 },
+            ("campaignId", Enc(Pick("cm_0000000000000000000000", "cm_" + Identifier(22), Long(30), Pick(ValidTexts)))));
+        request.Mutations.Add("a campaign that does not exist");
+        return Flaw(request, required: [], ints: [], longs: ["bidMinor", "dailyBudgetMinor"], wrongKeys: [platformKey, W.CreatorA.Key],
+            rules: [() => Set(request, "status", Pick<JsonNode>("ended", "ACTIVE", "", 1))]);
+    }
+
+    private HostileRequest PlaceAds()
+    {
+        var request = Write("POST", "/api/ads/placements", platformKey, new JsonObject
+        {
+            ["shopperId"] = Text(128), ["slot"] = Pick("feed", "search", "live"), ["query"] = Text(200), ["count"] = _random.Next(1, 6),
+        });
+        return Flaw(request, required: ["shopperId", "slot"], texts: [("shopperId", 128)], ints: ["count"], wrongKeys: [W.BrandA.Key, W.CreatorA.Key],
+            rules:
+            [
+                () => Set(request, "slot", Pick<JsonNode>("banner", "feeds", "", 2, new JsonArray())),
+                () => Set(request, "count", Pick<JsonNode>(0, 6, -1, int.MaxValue)),
+                () => { Set(request, "slot", "search"); Set(request, "query", Pick<JsonNode?>("", "   ", null)); },
+            ]);
+    }
+
+    private HostileRequest ClickAd()
+    {
+        // Ads the engine never signed: unknown whatever their shape.
+        var forged = Pick("ad_" + Identifier(40) + "." + Identifier(22), "ad_", "ad_.", "ad_Y21fMHxwXzB8MXwx.AAAAAAAAAAAAAAAAAAAAAA", Long(600), Pick(ValidTexts));
+        var request = Write("POST", "/api/ads/{adId}/clicks", platformKey, new JsonObject { ["shopperId"] = Text(128) }, ("adId", Enc(forged)));
+        request.Mutations.Add("an ad that was never placed");
+        return Flaw(request, required: ["shopperId"], texts: [("shopperId", 128)], wrongKeys: [W.BrandA.Key, W.CreatorA.Key]);
     }
 
     private HostileRequest EndPlan()

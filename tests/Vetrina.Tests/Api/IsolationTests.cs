@@ -7,7 +7,7 @@ public abstract class IsolationTests(IApiTarget target) : IAsyncLifetime
     private readonly VetrinaClient _api = target.Api;
     private World _w = null!;
 
-    private sealed record World(Party BrandA, Party BrandB, Party CreatorA, Party CreatorB, string ProductA, string CodeA, string OrderA, string LiveA, string DealA, string PlanA);
+    private sealed record World(Party BrandA, Party BrandB, Party CreatorA, Party CreatorB, string ProductA, string CodeA, string OrderA, string LiveA, string DealA, string PlanA, string CampaignA);
 
     public async Task InitializeAsync()
     {
@@ -23,7 +23,9 @@ public abstract class IsolationTests(IApiTarget target) : IAsyncLifetime
             new { dealPriceMinor = 100, units = 5, perBuyerLimit = 1, durationSeconds = 60 }, brandA.Key)).Expect(HttpStatusCode.Created).Str("dealId");
         var planA = (await _api.PostAsync($"/api/brands/{brandA.Id}/collaborations",
             new { kind = "targeted", productIds = new[] { productA }, commissionBps = 1500, creatorIds = new[] { creatorA.Id } }, brandA.Key)).Expect(HttpStatusCode.Created).Str("planId");
-        _w = new World(brandA, brandB, creatorA, creatorB, productA, codeA, orderA, liveA, dealA, planA);
+        var campaignA = (await _api.PostAsync($"/api/brands/{brandA.Id}/campaigns",
+            new { name = "Isolated", productIds = new[] { productA }, bidMinor = 10, currency = "EUR", dailyBudgetMinor = 1000 }, brandA.Key)).Expect(HttpStatusCode.Created).Str("campaignId");
+        _w = new World(brandA, brandB, creatorA, creatorB, productA, codeA, orderA, liveA, dealA, planA, campaignA);
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
@@ -87,6 +89,17 @@ public abstract class IsolationTests(IApiTarget target) : IAsyncLifetime
         yield return (HttpMethod.Delete, $"/api/collaborations/{w.PlanA}", null, [w.CreatorA.Key, "platform"], HttpStatusCode.Forbidden);
         // Another brand must not learn that the plan exists.
         yield return (HttpMethod.Delete, $"/api/collaborations/{w.PlanA}", null, [w.BrandB.Key], HttpStatusCode.NotFound);
+        // A brand's campaigns are its own (another brand does not learn they exist); placements and ad clicks are the platform's.
+        yield return (HttpMethod.Post, $"/api/brands/{w.BrandA.Id}/campaigns", new { name = "x", productIds = new[] { w.ProductA }, bidMinor = 1, currency = "EUR", dailyBudgetMinor = 1 },
+            [.. brands, "platform"], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Get, $"/api/campaigns/{w.CampaignA}", null, [w.CreatorA.Key], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Get, $"/api/campaigns/{w.CampaignA}", null, [w.BrandB.Key], HttpStatusCode.NotFound);
+        yield return (HttpMethod.Patch, $"/api/campaigns/{w.CampaignA}", new { status = "paused" }, [w.CreatorA.Key, "platform"], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Patch, $"/api/campaigns/{w.CampaignA}", new { status = "paused" }, [w.BrandB.Key], HttpStatusCode.NotFound);
+        yield return (HttpMethod.Get, $"/api/campaigns/{w.CampaignA}/report", null, [w.CreatorA.Key, "platform"], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Get, $"/api/campaigns/{w.CampaignA}/report", null, [w.BrandB.Key], HttpStatusCode.NotFound);
+        yield return (HttpMethod.Post, "/api/ads/placements", new { shopperId = "s", slot = "feed" }, [w.BrandA.Key, w.CreatorA.Key], HttpStatusCode.Forbidden);
+        yield return (HttpMethod.Post, "/api/ads/ad_x.y/clicks", new { shopperId = "s" }, [w.BrandA.Key, w.CreatorA.Key], HttpStatusCode.Forbidden);
     }
 
     [Fact]
@@ -123,6 +136,8 @@ public abstract class IsolationTests(IApiTarget target) : IAsyncLifetime
         Assert.Equal("paid", (await _api.OrderAsync(_w.OrderA)).GetProperty("status").GetString());
         Assert.Equal("scheduled", (await _api.GetAsync($"/api/lives/{_w.LiveA}", key: null)).Expect(HttpStatusCode.OK).Str("status"));
         Assert.Equal("ready", (await _api.GetAsync($"/api/flash-deals/{_w.DealA}", key: null)).Expect(HttpStatusCode.OK).Str("status"));
+        var campaign = (await _api.GetAsync($"/api/campaigns/{_w.CampaignA}", _w.BrandA.Key)).Expect(HttpStatusCode.OK);
+        Assert.Equal(("active", 0L), (campaign.Str("status"), campaign.Body.GetProperty("spentMinor").GetInt64()));
         var plans = (await _api.GetAsync($"/api/brands/{_w.BrandA.Id}/collaborations", _w.BrandA.Key)).Expect(HttpStatusCode.OK).Body;
         Assert.Equal("active", Assert.Single(plans.EnumerateArray()).GetProperty("status").GetString());
     }
@@ -142,6 +157,8 @@ public abstract class IsolationTests(IApiTarget target) : IAsyncLifetime
         var offers = (await _api.GetAsync($"/api/creators/{_w.CreatorA.Id}/offers", _w.CreatorA.Key)).Expect(HttpStatusCode.OK).Body;
         Assert.Equal($"plan:{_w.PlanA}", Assert.Single(offers.EnumerateArray()).GetProperty("source").GetString());
         (await _api.GetAsync($"/api/brands/{_w.BrandA.Id}/report", _w.BrandA.Key)).Expect(HttpStatusCode.OK);
+        (await _api.GetAsync($"/api/campaigns/{_w.CampaignA}", _w.BrandA.Key)).Expect(HttpStatusCode.OK);
+        (await _api.GetAsync($"/api/campaigns/{_w.CampaignA}/report", _w.BrandA.Key)).Expect(HttpStatusCode.OK);
         var brand = (await _api.GetAsync($"/api/brands/{_w.BrandA.Id}")).Expect(HttpStatusCode.OK);
         Assert.False(brand.Body.TryGetProperty("apiKey", out _));
         Assert.DoesNotContain(_w.BrandA.Key, brand.Raw, StringComparison.Ordinal);
