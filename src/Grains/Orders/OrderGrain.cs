@@ -31,6 +31,10 @@ public sealed class OrderGrain(
     private const string EffectsReminder = "effects";
 
     private bool _settlementScheduled;
+    private IGrainTimer? _settlementTimer;
+
+    /// <summary>How long after the return window's end the settling timer fires, so that the window has surely ended.</summary>
+    private static readonly TimeSpan SettlementTimerSlack = TimeSpan.FromMilliseconds(50);
     private bool _effectsRetryScheduled;
 
     private OrderState S => state.State;
@@ -296,6 +300,14 @@ public sealed class OrderGrain(
         var due = remaining < interval ? remaining : interval;
         await this.RegisterOrUpdateReminder(ReturnWindowReminder, due < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : due, interval);
         _settlementScheduled = true;
+        if (remaining < interval)
+        {
+            // A reminder due within moments of its registration may skip its first tick and wait a whole period; a
+            // timer settles this activation on time, and the reminder stays the durable fallback.
+            _settlementTimer?.Dispose();
+            _settlementTimer = this.RegisterGrainTimer(_ => SettleIfDueAsync(), (object?)null,
+                new GrainTimerCreationOptions(remaining < TimeSpan.Zero ? TimeSpan.Zero : remaining + SettlementTimerSlack, Timeout.InfiniteTimeSpan));
+        }
     }
 
     private async Task EnsureSettlementScheduledAsync()
