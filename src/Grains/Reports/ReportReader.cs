@@ -29,7 +29,8 @@ public sealed record ReportPeriod(ReportInterval Interval, DateTimeOffset From, 
     /// <summary>
     /// The buckets covering [from, to): from rounded down and to rounded up to bucket starts. Without them, the last
     /// 24 hours or 30 days up to the end of the current bucket. Null, with the reason, when the period is empty or
-    /// longer than a report answers (31 days of hours, 366 days).
+    /// longer than a report answers (31 days of hours, 366 days). The limit is on the span asked: a span of exactly 31
+    /// days that starts and ends inside an hour covers 745 partly asked hours, and is answered.
     /// </summary>
     public static (ReportPeriod? Period, string? Error) Of(ReportInterval interval, DateTimeOffset? from, DateTimeOffset? to, DateTimeOffset now) =>
         Of(interval, from, to, now, interval == ReportInterval.Hour ? MaxHours : MaxDays);
@@ -40,9 +41,9 @@ public sealed record ReportPeriod(ReportInterval Interval, DateTimeOffset From, 
         var step = Step(interval);
         var until = to is { } end ? CeilingOf(end, interval) : ReportCell.BucketOf(now, interval) + step;
         var start = from is { } begin ? ReportCell.BucketOf(begin, interval) : until - (interval == ReportInterval.Hour ? TimeSpan.FromHours(24) : TimeSpan.FromDays(30));
-        var buckets = (until - start) / step;
+        var asked = (to ?? until) - (from ?? start);
         return start >= until ? (null, "'from' must be before 'to'.")
-            : buckets > maxBuckets ? (null, $"A report covers at most {maxBuckets} {(interval == ReportInterval.Hour ? "hours" : "days")}; ask for a shorter period or a coarser interval.")
+            : asked > maxBuckets * step ? (null, $"A report covers at most {maxBuckets} {(interval == ReportInterval.Hour ? "hours" : "days")}; ask for a shorter period or a coarser interval.")
             : (new ReportPeriod(interval, start, until), null);
     }
 

@@ -151,6 +151,12 @@ public sealed class ReportTests : IAsyncLifetime
         (await Api.GetAsync(mine + "?currency=XXY", creator.Key)).Expect(HttpStatusCode.UnprocessableEntity);
         (await Api.GetAsync(mine + "?from=2026-12-02T00:00:00Z&to=2026-12-01T00:00:00Z", creator.Key)).Expect(HttpStatusCode.UnprocessableEntity);
         (await Api.GetAsync(mine + "?interval=hour&from=2026-10-01T00:00:00Z&to=2026-12-01T00:00:00Z", creator.Key)).Expect(HttpStatusCode.UnprocessableEntity);
+        // The limit is on the span asked: exactly 31 days from inside an hour covers 745 partly asked hours and is
+        // answered; a minute more is refused.
+        var month = (await Api.GetAsync(mine + "?interval=hour&from=2026-10-01T10:30:00Z&to=2026-11-01T10:30:00Z", creator.Key)).Expect(HttpStatusCode.OK).Body;
+        Assert.Equal(745, month.GetProperty("series").GetArrayLength());
+        (await Api.GetAsync(mine + "?interval=hour&from=2026-10-01T10:30:00Z&to=2026-11-01T10:31:00Z", creator.Key)).Expect(HttpStatusCode.UnprocessableEntity);
+        (await Api.GetAsync(mine + "?interval=day&from=2025-10-01T10:30:00Z&to=2026-10-02T10:30:00Z", creator.Key)).Expect(HttpStatusCode.OK);
         var empty = (await Api.GetAsync(mine + "?interval=hour", creator.Key)).Expect(HttpStatusCode.OK).Body;
         Assert.Equal(24, empty.GetProperty("series").GetArrayLength());
         Assert.Equal((0L, 0L, 0L, 0L, 0L), Totals(empty));
