@@ -1,5 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
+using System.Globalization;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -50,7 +49,7 @@ public sealed partial class AdDesk(
     private readonly Lock _lock = new();
     private volatile AdIndex _index = AdIndex.Empty;
     private Dictionary<string, ProductListing> _listings = new(StringComparer.Ordinal);
-    private DateTimeOffset _listingsReadAt = DateTimeOffset.MinValue;
+    private long _listingsReadAt;
     private Dictionary<string, (long Impressions, long Clicks)> _tallies = new(StringComparer.Ordinal);
     private List<(AdClickCharge Charge, TaskCompletionSource<AdChargeResult> Answer)> _pending = [];
     private bool _charging;
@@ -225,10 +224,11 @@ public sealed partial class AdDesk(
         var campaigns = shards.SelectMany(s => s).Where(t => t.StatusAt(now) != CampaignStatus.Ended).ToArray();
         var spent = await spend.ReadAsync(campaigns.Select(c => c.CampaignId).ToArray(), now, cancellationToken);
         var listings = _listings;
-        if (forceListings || now - _listingsReadAt >= options.Value.ProductRefresh || campaigns.SelectMany(c => c.ProductIds).Any(p => !listings.ContainsKey(p)))
+        // Refreshed on the machine's time: the commerce clock may stand still (a fake one in tests) or jump.
+        if (forceListings || System.Diagnostics.Stopwatch.GetElapsedTime(_listingsReadAt) >= options.Value.ProductRefresh || campaigns.SelectMany(c => c.ProductIds).Any(p => !listings.ContainsKey(p)))
         {
             listings = await ReadListingsAsync(campaigns.SelectMany(c => c.ProductIds).Distinct(StringComparer.Ordinal).ToArray());
-            (_listings, _listingsReadAt) = (listings, now);
+            (_listings, _listingsReadAt) = (listings, System.Diagnostics.Stopwatch.GetTimestamp());
         }
         _index = AdIndex.Of(campaigns, spent, listings);
     }
@@ -302,45 +302,18 @@ public sealed partial class AdDesk(
         }
     }
 
-    private string Sign(string campaignId, string productId, long cost, long issuedAt)
-    {
-        var payload = Encoding.UTF8.GetBytes($"{campaignId}|{productId}|{cost}|{issuedAt}");
-        var mac = HMACSHA256.HashData(Key, payload).AsSpan(0, 16);
-        return IdPrefixes.Ad + Base64Url(payload) + "." + Base64Url(mac);
-    }
+    private string Sign(string campaignId, string productId, long cost, long issuedAt) =>
+        Tokens.Sign(IdPrefixes.Ad, campaignId, productId, cost.ToString(CultureInfo.InvariantCulture), issuedAt.ToString(CultureInfo.InvariantCulture));
 
-    private (string CampaignId, string ProductId, long CostMinor, long IssuedAt)? Verify(string adId)
-    {
-        var dot = adId.IndexOf('.', StringComparison.Ordinal);
-        if (!adId.StartsWith(IdPrefixes.Ad, StringComparison.Ordinal) || adId.Length > 512 || dot < 0)
-        {
-            return null;
-        }
-        try
-        {
-            var payload = System.Buffers.Text.Base64Url.DecodeFromChars(adId.AsSpan(IdPrefixes.Ad.Length, dot - IdPrefixes.Ad.Length));
-            var mac = System.Buffers.Text.Base64Url.DecodeFromChars(adId.AsSpan(dot + 1));
-            if (!CryptographicOperations.FixedTimeEquals(HMACSHA256.HashData(Key, payload).AsSpan(0, 16), mac))
-            {
-                return null;
-            }
-            var parts = Encoding.UTF8.GetString(payload).Split('|');
-            return parts.Length == 4 && long.TryParse(parts[2], System.Globalization.CultureInfo.InvariantCulture, out var cost)
-                && long.TryParse(parts[3], System.Globalization.CultureInfo.InvariantCulture, out var issued)
-                ? (parts[0], parts[1], cost, issued)
-                : null;
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-    }
+    private (string CampaignId, string ProductId, long CostMinor, long IssuedAt)? Verify(string adId) =>
+        Tokens.Verify(IdPrefixes.Ad, adId, 4) is { } fields
+            && long.TryParse(fields[2], CultureInfo.InvariantCulture, out var cost) && long.TryParse(fields[3], CultureInfo.InvariantCulture, out var issued)
+            ? (fields[0], fields[1], cost, issued)
+            : null;
 
-    private byte[] Key => _key ??= SHA256.HashData(Encoding.UTF8.GetBytes("vetrina-ad-ids:" + options.Value.Secret));
+    private SignedTokens Tokens => _tokens ??= new SignedTokens("vetrina-ad-ids", options.Value.Secret);
 
-    private byte[]? _key;
-
-    private static string Base64Url(ReadOnlySpan<byte> bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);
+    private SignedTokens? _tokens;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of ad clicks could not be charged; they were answered 503")]
     private partial void LogChargeFailed(Exception exception);
