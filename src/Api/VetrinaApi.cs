@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication;
 using Vetrina.Api.Auth;
 using Vetrina.Api.Endpoints;
 using Vetrina.Api.Http;
+using Vetrina.Api.Pages;
 
 namespace Vetrina.Api;
 
@@ -36,6 +37,7 @@ public static class VetrinaApi
         services.AddVetrinaOpenApi();
         services.AddRateLimiter(_ => { });
         services.AddRequestTimeouts(_ => { });
+        services.AddVetrinaPages();
         return services;
     }
 
@@ -64,6 +66,7 @@ public static class VetrinaApi
         app.MapReportEndpoints();
         app.MapAdEndpoints();
         app.MapClusterEndpoints();
+        app.MapVetrinaPages();
         return app;
     }
 }

@@ -36,6 +36,9 @@ public static class VetrinaHost
         // Ad ids are signed with a key every silo shares: the platform key's, unless Vetrina:Ads:Secret names one.
         builder.Services.Configure<Vetrina.Grains.Ads.AdOptions>(builder.Configuration.GetSection("Vetrina:Ads"))
             .PostConfigure<Vetrina.Grains.Ads.AdOptions>(o => o.Secret = string.IsNullOrEmpty(o.Secret) ? platformKey : o.Secret);
+        // Checkout session links likewise: Vetrina:Pages:Secret, or the platform key's.
+        builder.Services.Configure<Vetrina.Api.Pages.PageOptions>(builder.Configuration.GetSection("Vetrina:Pages"))
+            .PostConfigure<Vetrina.Api.Pages.PageOptions>(o => o.Secret = string.IsNullOrEmpty(o.Secret) ? platformKey : o.Secret);
         builder.Services.AddSingleton<LiveEventHub>();
 
         builder.UseOrleans(silo =>

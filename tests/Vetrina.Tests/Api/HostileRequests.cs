@@ -154,6 +154,7 @@ public sealed class HostileRequests(HostileWorld world, string platformKey, int 
         ["/api/links/{code}/clicks"] = ["POST"],
         ["/api/links/{code}/stats"] = ["GET"],
         ["/api/links/{code}/buy"] = ["POST"],
+        ["/api/links/{code}/checkout-sessions"] = ["POST"],
         ["/api/carts/{shopperId}/items/{productId}"] = ["PUT"],
         ["/api/carts/{shopperId}"] = ["GET"],
         ["/api/carts/{shopperId}/checkout"] = ["POST"],
@@ -260,8 +261,9 @@ public sealed class HostileRequests(HostileWorld world, string platformKey, int 
 
     private HostileRequest Writing()
     {
-        return _random.Next(34) switch
+        return _random.Next(35) switch
         {
+            34 => OpenCheckoutSession(),
             30 => CreateCampaign(),
             31 => UpdateCampaign(),
             32 => PlaceAds(),
@@ -393,6 +395,13 @@ public sealed class HostileRequests(HostileWorld world, string platformKey, int 
     private HostileRequest RecordClick()
     {
         var request = Write("POST", "/api/links/{code}/clicks", platformKey, new JsonObject { ["shopperId"] = Text(128) }, ("code", W.Link));
+        return Flaw(request, required: ["shopperId"], texts: [("shopperId", 128)], wrongKeys: [W.BrandA.Key, W.CreatorA.Key],
+            paths: [() => Path(request, "code", Pick("AAAAAAAAAA", "zzzzzzzzz9", Long(20), Long(2000), W.Link + "x"))]);
+    }
+
+    private HostileRequest OpenCheckoutSession()
+    {
+        var request = Write("POST", "/api/links/{code}/checkout-sessions", platformKey, new JsonObject { ["shopperId"] = Text(128) }, ("code", W.Link));
         return Flaw(request, required: ["shopperId"], texts: [("shopperId", 128)], wrongKeys: [W.BrandA.Key, W.CreatorA.Key],
             paths: [() => Path(request, "code", Pick("AAAAAAAAAA", "zzzzzzzzz9", Long(20), Long(2000), W.Link + "x"))]);
     }
