@@ -19,9 +19,13 @@ public sealed class SiloCluster : IAsyncDisposable
     private SiloCluster(string[] settings, string connectionString)
     {
         _settings = settings;
+        ConnectionString = connectionString;
         Journal = new PostgresSalesJournal(NpgsqlDataSource.Create(connectionString));
         Api = new VetrinaClient(new Uri("http://127.0.0.1"), VetrinaServer.PlatformKey, NextAddress);
     }
+
+    /// <summary>The cluster's own database, for tests that read or inject faults below the engine.</summary>
+    public string ConnectionString { get; }
 
     /// <summary>The cluster's sales journal, read from its database.</summary>
     public ISalesJournal Journal { get; }
