@@ -19,7 +19,8 @@ public static class VetrinaApi
         services.AddSingleton<VerifiedKeys>();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<ApiKeyOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, o => o.PlatformKey = platformKey)
-            .AddScheme<ApiKeyOptions, PlatformBasicAuthenticationHandler>(PlatformBasicAuthenticationHandler.SchemeName, o => o.PlatformKey = platformKey);
+            .AddScheme<ApiKeyOptions, PlatformBasicAuthenticationHandler>(PlatformBasicAuthenticationHandler.SchemeName, o => o.PlatformKey = platformKey)
+            .AddConsoleCookie();
         services.AddVetrinaAccess();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.Complete);
         services.AddSingleton<IProblemDetailsWriter, ProblemJsonForEveryClient>();

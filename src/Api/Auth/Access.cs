@@ -22,6 +22,15 @@ public static class Access
     /// <summary>Operator pages (the Orleans dashboard): the platform key, as a bearer key or as a browser's Basic password.</summary>
     public const string Operator = "operator";
 
+    /// <summary>The creator console: a creator signed in with the console cookie.</summary>
+    public const string ConsoleCreator = "console-creator";
+
+    /// <summary>The brand console: a brand signed in with the console cookie.</summary>
+    public const string ConsoleBrand = "console-brand";
+
+    /// <summary>Either console's signed-in caller (signing out).</summary>
+    public const string ConsoleAny = "console-any";
+
     public static IServiceCollection AddVetrinaAccess(this IServiceCollection services)
     {
         services.AddSingleton<IAuthorizationHandler, RouteOwnerHandler>();
@@ -38,7 +47,10 @@ public static class Access
             .AddPolicy(PlatformOrCreatorOwner, p => p.AddRequirements(new RouteOwnerRequirement("creatorId", Callers.Creator, PlatformAllowed: true)))
             .AddPolicy(Operator, p => p
                 .AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName, PlatformBasicAuthenticationHandler.SchemeName)
-                .RequireRole(Callers.Platform));
+                .RequireRole(Callers.Platform))
+            .AddPolicy(ConsoleCreator, p => p.AddAuthenticationSchemes(ConsoleCookie.SchemeName).RequireRole(Callers.Creator))
+            .AddPolicy(ConsoleBrand, p => p.AddAuthenticationSchemes(ConsoleCookie.SchemeName).RequireRole(Callers.Brand))
+            .AddPolicy(ConsoleAny, p => p.AddAuthenticationSchemes(ConsoleCookie.SchemeName).RequireRole(Callers.Creator, Callers.Brand));
         return services;
     }
 }

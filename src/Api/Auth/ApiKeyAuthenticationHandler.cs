@@ -51,14 +51,31 @@ public sealed class ApiKeyAuthenticationHandler(
         {
             return Success(Callers.Platform, Callers.Platform);
         }
-        var hash = ApiKeys.Hash(key);
-        if (verified.Find(hash) is { } known)
+        if (verified.Find(ApiKeys.Hash(key)) is { } known)
         {
             return Success(known.Role, known.OwnerId);
         }
         if (Context.Items.ContainsKey(KeyLookupLimit.NotLookedUp))
         {
             return AuthenticateResult.Fail("Brand and creator keys are not used on this route.");
+        }
+        return await OwnerOfAsync(key, grains, verified) is { } owner ? Success(owner.Role, owner.OwnerId) : AuthenticateResult.Fail("Unknown key.");
+    }
+
+    /// <summary>
+    /// The brand or creator a key belongs to (remembered once verified), or null: the key's owner id names the grain
+    /// that holds the key's hash. The console's sign-in checks keys the same way.
+    /// </summary>
+    public static async Task<(string Role, string OwnerId)?> OwnerOfAsync(string key, IGrainFactory grains, VerifiedKeys verified)
+    {
+        if (key.Length is 0 or > MaxKeyLength)
+        {
+            return null;
+        }
+        var hash = ApiKeys.Hash(key);
+        if (verified.Find(hash) is { } known)
+        {
+            return known;
         }
         var owner = ApiKeys.OwnerOf(key);
         var role = owner switch
@@ -69,10 +86,10 @@ public sealed class ApiKeyAuthenticationHandler(
         };
         if (role is null)
         {
-            return AuthenticateResult.Fail("Unknown key.");
+            return null;
         }
         verified.Remember(hash, role, owner!);
-        return Success(role, owner!);
+        return (role, owner!);
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Antiforgery;
 using Vetrina.Api.Pages.Buy;
+using Vetrina.Api.Pages.Console;
 
 namespace Vetrina.Api.Pages;
 
@@ -28,6 +29,7 @@ public static class VetrinaPages
     public static IEndpointRouteBuilder MapVetrinaPages(this IEndpointRouteBuilder routes)
     {
         routes.MapBuyPage();
+        routes.MapConsoles();
         return routes;
     }
 }
