@@ -10,17 +10,17 @@ public sealed class BenchOptions
     public static readonly string[] DefaultScenarios = ["ceiling", "json-ceiling", "viral-buy", "hot-row", "pgbench", "click", "funnel", "hot-read", "wide-catalog"];
 
     /// <summary>Scenarios that run only when --scenarios names them (they would take the default run past its time).</summary>
-    public static readonly string[] OptInScenarios = ["live-streams", "payout-run", "report"];
+    public static readonly string[] OptInScenarios = ["live-streams", "payout-run", "report", "ad-storm"];
 
     public static readonly string[] AllScenarios = [.. DefaultScenarios, .. OptInScenarios];
 
     public const string Usage = """
         Usage: bash bench/run.sh [options]
           --scenarios LIST        ceiling,json-ceiling,viral-buy,hot-row,pgbench,click,funnel,hot-read,wide-catalog,
-                                  live-streams,payout-run,report (default: all but the opt-in live-streams, about 1 minute
-                                  more and --streams + 4096 open files per process, payout-run and report, each many
-                                  minutes of set-up in PostgreSQL mode; json-ceiling runs the JSON buy and click
-                                  ceilings, pgbench is skipped when there is no pgbench on PATH)
+                                  live-streams,payout-run,report,ad-storm (default: all but the opt-in live-streams, about
+                                  1 minute more and --streams + 4096 open files per process, payout-run and report, each
+                                  many minutes of set-up in PostgreSQL mode, and ad-storm; json-ceiling runs the JSON buy
+                                  and click ceilings, pgbench is skipped when there is no pgbench on PATH)
           --modes LIST            engine modes: memory,postgres,postgres-one-write (default: all three; viral buy runs in
                                   each, click/funnel/hot-read in memory and postgres, wide catalog in memory)
           --concurrency LIST      connections of the closed loop (default 8,32,128)
@@ -48,6 +48,7 @@ public sealed class BenchOptions
           --payout-creators N     payout run: creators with settled commission, paid in one run (default 100000; a
                                   multiple of 100: 100 creators share each order)
           --report-orders N       report: one-tap buys attributed to the one creator whose report is read (default 1000000)
+          --ad-campaigns N        ad storm: campaigns over 20 brands and 1,000 products, created through the API (default 10000)
           --out DIR               where latest.md, latest.json, throughput.png and logs go (default bench/results)
         Environment: VETRINA_BENCH_POSTGRES (server connection string), VETRINA_BENCH_PGDATA (its data folder, for its CPU share).
         """;
@@ -95,6 +96,8 @@ public sealed class BenchOptions
     public int PayoutCreators { get; private set; } = 100_000;
 
     public int ReportOrders { get; private set; } = 1_000_000;
+
+    public int AdCampaigns { get; private set; } = 10_000;
 
     public string OutputDirectory { get; private set; } = Path.Combine("bench", "results");
 
@@ -151,6 +154,7 @@ public sealed class BenchOptions
                 case "--deal-units": options.DealUnits = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--payout-creators": options.PayoutCreators = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--report-orders": options.ReportOrders = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--ad-campaigns": options.AdCampaigns = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--out": options.OutputDirectory = Value(); break;
                 default: throw new ArgumentException($"Unknown option '{name}'.");
             }
@@ -163,9 +167,9 @@ public sealed class BenchOptions
         {
             throw new ArgumentException("--streams, --pin-changes and --pin-interval-ms need positive numbers, --live-buy-connections and --deal-units zero or more.");
         }
-        if (options.PayoutCreators < 100 || options.PayoutCreators % 100 != 0 || options.ReportOrders < 1)
+        if (options.PayoutCreators < 100 || options.PayoutCreators % 100 != 0 || options.ReportOrders < 1 || options.AdCampaigns < 1)
         {
-            throw new ArgumentException("--payout-creators needs a positive multiple of 100, --report-orders a positive number.");
+            throw new ArgumentException("--payout-creators needs a positive multiple of 100, --report-orders and --ad-campaigns positive numbers.");
         }
         return options;
     }

@@ -65,7 +65,7 @@ var markdownPath = Path.Combine(options.OutputDirectory, "latest.md");
 await File.WriteAllTextAsync(markdownPath, MarkdownReport.Write(options, context, runner, command));
 var jsonPath = Path.Combine(options.OutputDirectory, "latest.json");
 await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(
-    new { context, results = runner.Results, wideCatalog = runner.WideCatalog, liveStreams = runner.LiveStreams, payoutRun = runner.PayoutRun, creatorReport = runner.CreatorReport, skipped = runner.Skipped },
+    new { context, results = runner.Results, wideCatalog = runner.WideCatalog, liveStreams = runner.LiveStreams, payoutRun = runner.PayoutRun, creatorReport = runner.CreatorReport, adStorm = runner.AdStorm, skipped = runner.Skipped },
     new JsonSerializerOptions
     {
         WriteIndented = true,

@@ -4,10 +4,17 @@ namespace Vetrina.Bench.Engine;
 
 /// <summary>
 /// One scrape of the engine's <c>GET /metrics</c> (Prometheus text format): every sample's value summed over its
-/// labels, by metric name (a counter's <c>_total</c>, a histogram's <c>_count</c>).
+/// labels, by metric name (a counter's <c>_total</c>, a histogram's <c>_count</c>); and, for samples labelled with an
+/// <c>http_route</c>, also summed by name and route.
 /// </summary>
-public sealed class EngineCounters(IReadOnlyDictionary<string, double> totals)
+public sealed class EngineCounters(IReadOnlyDictionary<string, double> totals, IReadOnlyDictionary<(string Name, string Route), double> byRoute)
 {
+    /// <summary>Seconds ASP.NET Core spent on the requests of a route (the request duration histogram's sum), every status.</summary>
+    public const string RequestSeconds = "http_server_request_duration_seconds_sum";
+
+    /// <summary>Requests of a route that ASP.NET Core answered (the request duration histogram's count), every status.</summary>
+    public const string Requests = "http_server_request_duration_seconds_count";
+
     /// <summary>Grain activations created, every grain type.</summary>
     public const string Activations = "orleans_catalog_activation_created_total";
 
@@ -42,9 +49,13 @@ public sealed class EngineCounters(IReadOnlyDictionary<string, double> totals)
 
     public bool Has(string name) => totals.ContainsKey(name);
 
+    /// <summary>A sample summed over its other labels, for one <c>http_route</c> (e.g. <c>/api/ads/placements</c>).</summary>
+    public double Route(string name, string route) => byRoute.GetValueOrDefault((name, route));
+
     public static EngineCounters Parse(string text)
     {
         var totals = new Dictionary<string, double>(StringComparer.Ordinal);
+        var byRoute = new Dictionary<(string, string), double>();
         foreach (var raw in text.Split('\n'))
         {
             var line = raw.Trim();
@@ -65,8 +76,25 @@ public sealed class EngineCounters(IReadOnlyDictionary<string, double> totals)
             {
                 var name = line[..nameEnd];
                 totals[name] = totals.GetValueOrDefault(name) + number;
+                if (labels >= 0 && RouteLabel(line[labels..valueStart]) is { } route)
+                {
+                    byRoute[(name, route)] = byRoute.GetValueOrDefault((name, route)) + number;
+                }
             }
         }
-        return new EngineCounters(totals);
+        return new EngineCounters(totals, byRoute);
+    }
+
+    private static string? RouteLabel(string labels)
+    {
+        const string Label = "http_route=\"";
+        var start = labels.IndexOf(Label, StringComparison.Ordinal);
+        if (start < 0)
+        {
+            return null;
+        }
+        start += Label.Length;
+        var end = labels.IndexOf('"', start);
+        return end < 0 ? null : labels[start..end];
     }
 }

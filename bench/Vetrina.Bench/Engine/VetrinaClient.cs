@@ -22,6 +22,16 @@ public sealed record Balance(long PendingMinor, long SettledMinor, long PaidMino
     public override string ToString() => $"pending {PendingMinor}, settled {SettledMinor}, paid {PaidMinor}, reversed {ReversedMinor}";
 }
 
+/// <summary>What <c>GET /api/campaigns/{id}</c> says about a campaign's spend and counts.</summary>
+public sealed record CampaignFigures(long SpentMinor, long SpentTodayMinor, long DailyBudgetMinor, long ChargedClicks, long Clicks, long Impressions)
+{
+    public override string ToString() =>
+        $"spentMinor {SpentMinor}, spentTodayMinor {SpentTodayMinor}, dailyBudgetMinor {DailyBudgetMinor}, chargedClicks {ChargedClicks}, clicks {Clicks}, impressions {Impressions}";
+}
+
+/// <summary>One ad of a placement: its signed id, campaign, product and the cost per click it quoted.</summary>
+public sealed record PlacedAd(string AdId, string CampaignId, string ProductId, long CostMinor);
+
 /// <summary>
 /// The engine's HTTP API for everything that is not load: setting up brands, products, creators and links,
 /// replaying writes whose answer was lost, and reading the figures the invariant checks compare.
@@ -214,6 +224,31 @@ public sealed class VetrinaClient : IDisposable
 
     public Task<JsonElement> GetPayoutRunAsync(string runId) =>
         SendAsync(HttpMethod.Get, $"/api/payouts/runs/{runId}", _platformKey, null);
+
+    /// <summary>An ad campaign of <paramref name="brand"/> in EUR, active from now, with no total budget; returns its id.</summary>
+    public async Task<string> CreateCampaignAsync(Brand brand, string name, IReadOnlyList<string> productIds, long bidMinor, long dailyBudgetMinor)
+    {
+        var json = await SendAsync(HttpMethod.Post, $"/api/brands/{brand.BrandId}/campaigns", brand.ApiKey,
+            new { name, productIds, bidMinor, currency = "EUR", dailyBudgetMinor });
+        return json.GetProperty("campaignId").GetString()!;
+    }
+
+    /// <summary>A campaign as the platform reads it (<c>GET /api/campaigns/{id}</c>): spend, charged clicks, impressions.</summary>
+    public async Task<CampaignFigures> GetCampaignAsync(string campaignId)
+    {
+        var json = await SendAsync(HttpMethod.Get, $"/api/campaigns/{campaignId}", _platformKey, null);
+        return new CampaignFigures(json.GetProperty("spentMinor").GetInt64(), json.GetProperty("spentTodayMinor").GetInt64(),
+            json.GetProperty("dailyBudgetMinor").GetInt64(), json.GetProperty("chargedClicks").GetInt64(), json.GetProperty("clicks").GetInt64(),
+            json.GetProperty("impressions").GetInt64());
+    }
+
+    /// <summary>Ads placed for a shopper (<c>POST /api/ads/placements</c>, platform key), in the order the auction ranked them.</summary>
+    public async Task<IReadOnlyList<PlacedAd>> PlaceAdsAsync(string shopperId, string slot, string? query, int count)
+    {
+        var json = await SendAsync(HttpMethod.Post, "/api/ads/placements", _platformKey, new { shopperId, slot, query, count });
+        return json.GetProperty("ads").EnumerateArray().Select(a => new PlacedAd(a.GetProperty("adId").GetString()!, a.GetProperty("campaignId").GetString()!,
+            a.GetProperty("productId").GetString()!, a.GetProperty("costPerClickMinor").GetInt64())).ToList();
+    }
 
     /// <summary>A GET with the given key, whatever it answers: the status and, for a 2xx, the JSON body.</summary>
     public async Task<(int Status, JsonElement? Json, string Text)> TryGetAsync(string pathAndQuery, string bearer)

@@ -473,3 +473,105 @@ public sealed class ZipfCatalog(
         }
     }
 }
+
+/// <summary>Placements answered 200 per kind, over a whole run (warm-up and the answers after the window included).</summary>
+public sealed class PlacementTally(int kinds)
+{
+    private readonly long[] _answered = new long[kinds];
+
+    public long this[int kind] => Interlocked.Read(ref _answered[kind]);
+
+    public void Placed(int kind) => Interlocked.Increment(ref _answered[kind]);
+}
+
+/// <summary>
+/// Ad placements (<c>POST /api/ads/placements</c>, platform key) for a new shopper each time, <paramref name="count"/>
+/// ads asked: the feed, then a search, in turn. Search queries cycle over <paramref name="queries"/>: the first
+/// <paramref name="matched"/> match sponsored products (kind 1), the others none (kind 2).
+/// </summary>
+public sealed class AdPlacements(VetrinaRequests common, string[] queries, int matched, int count, string tag, int connection, PlacementTally tally) : IRequestSource
+{
+    public static readonly string[] Kinds = ["feed", "search", "search, no sponsored match"];
+
+    private static readonly byte[] Line = RequestBuilder.Ascii("POST /api/ads/placements HTTP/1.1\r\n");
+
+    private readonly RequestBuilder _builder = new();
+    private readonly byte[] _shopperPrefix = RequestBuilder.Ascii($"{{\"shopperId\":\"{tag}-{connection}-");
+    private readonly byte[] _feed = RequestBuilder.Ascii($"\",\"slot\":\"feed\",\"count\":{count}}}");
+    private readonly byte[][] _searches = queries.Select(q => RequestBuilder.Ascii($"\",\"slot\":\"search\",\"query\":\"{q}\",\"count\":{count}}}")).ToArray();
+    private long _sequence;
+    private int _kind;
+
+    public ReadOnlyMemory<byte> NextRequest(out int kind)
+    {
+        _sequence++;
+        var b = _builder.Start();
+        b.StartBody().Append(_shopperPrefix).Append(_sequence);
+        if ((_sequence + connection) % 2 == 0)
+        {
+            _kind = 0;
+            b.Append(_feed);
+        }
+        else
+        {
+            var query = (int)((connection + (_sequence / 2)) % _searches.Length);
+            _kind = query < matched ? 1 : 2;
+            b.Append(_searches[query]);
+        }
+        var length = b.EndBody(out var bodyStart);
+        b.Append(Line).Append(common.Headers);
+        kind = _kind;
+        return b.FinishWithBody(bodyStart, length);
+    }
+
+    public void Completed(int status)
+    {
+        if (status == 200)
+        {
+            tally.Placed(_kind);
+        }
+    }
+}
+
+/// <summary>
+/// Paid clicks on placed ads (<c>POST /api/ads/{adId}/clicks</c>, platform key), each by a new shopper, so each one
+/// the engine accepts is charged: ad <c>(connection + n) mod ads</c> for the connection's n-th click. Answers 201 are
+/// counted per ad in the ledger (its product index is the ad's index), lost answers kept to be sent again (a repeat by
+/// the same shopper is never charged twice, so it tells whether the click was charged).
+/// </summary>
+public sealed class AdClicks(VetrinaRequests common, string[] adIds, string tag, int connection, WriteLedger ledger) : IRequestSource
+{
+    private readonly RequestBuilder _builder = new();
+    private readonly byte[][] _lines = adIds.Select(ad => RequestBuilder.Ascii($"POST /api/ads/{ad}/clicks HTTP/1.1\r\n")).ToArray();
+    private readonly byte[] _shopperPrefix = RequestBuilder.Ascii($"{{\"shopperId\":\"{tag}-{connection}-");
+    private long _sequence;
+    private int _ad;
+
+    public ReadOnlyMemory<byte> NextRequest(out int kind)
+    {
+        kind = 0;
+        _sequence++;
+        _ad = (int)((connection + _sequence) % _lines.Length);
+        var b = _builder.Start();
+        b.StartBody().Append(_shopperPrefix).Append(_sequence).Append("\"}"u8);
+        var length = b.EndBody(out var bodyStart);
+        b.Append(_lines[_ad]).Append(common.Headers);
+        return b.FinishWithBody(bodyStart, length);
+    }
+
+    public void Completed(int status)
+    {
+        if (status == 201)
+        {
+            ledger.Succeed(_ad);
+        }
+        else if (Outcomes.IsUnknown(status))
+        {
+            ledger.Unknown.Enqueue(new Replay("POST", $"/api/ads/{adIds[_ad]}/clicks", $"{{\"shopperId\":\"{tag}-{connection}-{_sequence}\"}}", null, _ad));
+        }
+        else
+        {
+            ledger.Refuse();
+        }
+    }
+}

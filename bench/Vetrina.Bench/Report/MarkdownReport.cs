@@ -191,6 +191,35 @@ public static class MarkdownReport
             md.AppendLine();
         }
 
+        if (runner.AdStorm is { } ads)
+        {
+            md.AppendLine("## Ad storm").AppendLine();
+            md.AppendLine(I($"- {ads.Campaigns:N0} campaigns over {ads.Brands} brands and {ads.Products:N0} products, created through the API (brand keys); {ads.Mode}; the placement index showed them {ads.IndexCatchUpSeconds:F1} s after the last one was created"));
+            if (ads.CeilingPerSecond is { } http)
+            {
+                md.AppendLine(I($"- HTTP ceiling of this run at the same concurrency: {http:N0}/s"));
+            }
+            foreach (var note in ads.Notes)
+            {
+                md.AppendLine($"- {Escape(note)}");
+            }
+            md.AppendLine();
+            md.AppendLine("| load | conn. | ok/s | × HTTP ceiling | p50 ms | p99 ms | engine's mean ms |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+            foreach (var load in ads.Loads)
+            {
+                md.AppendLine(I($"| {Escape(load.What)} | {load.Connections} | {load.PerSecond:N0} | {(load.RatioToCeiling is { } r ? I($"{r:F2}") : "–")} | {load.Latency.P50:F2} | {load.Latency.P99:F2} | {(load.ServerMeanMs is { } m ? I($"{m:F2}") : "–")} |"));
+            }
+            md.AppendLine();
+            md.AppendLine("| set-up phase | requests | in flight | seconds | per second |");
+            md.AppendLine("|---|---:|---:|---:|---:|");
+            foreach (var phase in ads.Phases)
+            {
+                md.AppendLine(I($"| {Escape(phase.Name)} | {phase.Requests:N0} | {(phase.Workers > 0 ? phase.Workers.ToString(CultureInfo.InvariantCulture) : "")} | {phase.Seconds:F1} | {phase.PerSecond:N0} |"));
+            }
+            md.AppendLine();
+        }
+
         md.AppendLine("## Invariants").AppendLine();
         var broken = results.Where(r => r.Broken).ToList();
         if (broken.Count == 0)

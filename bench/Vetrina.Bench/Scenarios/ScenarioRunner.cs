@@ -129,6 +129,10 @@ public sealed partial class ScenarioRunner(BenchOptions options, Engines engines
         {
             await MeasureAsync("report", ReportSeries, ReportBuyConnections, p => CreatorReportAsync(p, options.ReportOrders));
         }
+        if (options.Runs("ad-storm"))
+        {
+            await MeasureAsync("ad-storm", AdStormSeries(EngineMode.Memory), options.MaxConcurrency, p => AdStormAsync(p, EngineMode.Memory, options.MaxConcurrency, options.AdCampaigns));
+        }
     }
 
     private async Task MeasureAsync(string scenario, string series, int concurrency, Func<PointResult, Task> run)

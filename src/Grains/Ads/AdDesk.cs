@@ -65,7 +65,10 @@ public sealed partial class AdDesk(
         var now = clock.UtcNow;
         var eligible = new List<(AdIndex.Entry Entry, ProductListing Product)>();
         var pick = UniqueCounter.Hash(shopperId);
-        foreach (var entry in index.Entries)
+        // A search walks only the campaigns of products whose title matches, not every campaign: most searches match
+        // few sponsored products or none.
+        var candidates = slot == AdSlot.Search ? index.Matching(query) : index.Entries;
+        foreach (var entry in candidates)
         {
             if (entry.Terms.StatusAt(now) != CampaignStatus.Active || entry.RemainingMinor < entry.Terms.BidMinor)
             {
@@ -335,11 +338,65 @@ public sealed class AdIndex
 
     private readonly Dictionary<string, ProductListing> _listings;
 
-    private AdIndex(IReadOnlyList<Entry> entries, Dictionary<string, ProductListing> listings) => (Entries, _listings) = (entries, listings);
+    // Each product placed by some campaign, with the ranks (positions in Entries, ascending) of the campaigns placing it.
+    private readonly (ProductListing Product, int[] Ranks)[] _placed;
+
+    private AdIndex(IReadOnlyList<Entry> entries, Dictionary<string, ProductListing> listings)
+    {
+        (Entries, _listings) = (entries, listings);
+        var ranks = new Dictionary<string, (ProductListing Product, List<int> Ranks)>(StringComparer.Ordinal);
+        for (var rank = 0; rank < entries.Count; rank++)
+        {
+            foreach (var product in entries[rank].Products)
+            {
+                if (!ranks.TryGetValue(product.ProductId, out var placed))
+                {
+                    ranks[product.ProductId] = placed = (product, []);
+                }
+                placed.Ranks.Add(rank);
+            }
+        }
+        _placed = ranks.Values.Select(r => (r.Product, r.Ranks.ToArray())).ToArray();
+    }
 
     public IReadOnlyList<Entry> Entries { get; }
 
     public ProductListing? Listing(string productId) => _listings.GetValueOrDefault(productId);
+
+    /// <summary>
+    /// The campaigns with a product whose title contains <paramref name="query"/>, highest bid first, each once: the
+    /// titles of the placed products are read once each, then the campaigns come out in rank order as they are asked for.
+    /// </summary>
+    public IEnumerable<Entry> Matching(string? query)
+    {
+        if (query is null)
+        {
+            yield break;
+        }
+        ulong[]? marks = null;
+        foreach (var (product, ranks) in _placed)
+        {
+            if (product.Title.Contains(query, StringComparison.OrdinalIgnoreCase))
+            {
+                marks ??= new ulong[(Entries.Count + 63) / 64];
+                foreach (var rank in ranks)
+                {
+                    marks[rank >> 6] |= 1UL << (rank & 63);
+                }
+            }
+        }
+        if (marks is null)
+        {
+            yield break;
+        }
+        for (var word = 0; word < marks.Length; word++)
+        {
+            for (var bits = marks[word]; bits != 0; bits &= bits - 1)
+            {
+                yield return Entries[(word << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits)];
+            }
+        }
+    }
 
     public static AdIndex Of(IReadOnlyList<CampaignTerms> campaigns, IReadOnlyDictionary<string, AdSpend> spent, Dictionary<string, ProductListing> listings) =>
         new(campaigns
