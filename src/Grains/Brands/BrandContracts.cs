@@ -54,4 +54,8 @@ public interface IBrandGrain : IGrainWithStringKey
     /// <summary>The ids of the brand's collaboration plans, oldest first.</summary>
     [AlwaysInterleave, Alias("plans")]
     Task<IReadOnlyList<string>> PlanIdsAsync();
+
+    /// <summary>The ids of the products the brand added, oldest first.</summary>
+    [AlwaysInterleave, Alias("product-ids")]
+    Task<IReadOnlyList<string>> ProductIdsAsync();
 }

@@ -9,6 +9,9 @@ public sealed class BrandState
     [Id(0)] public BrandView? Brand { get; set; }
     [Id(1)] public string? ApiKeyHash { get; set; }
     [Id(2)] public List<string> PlanIds { get; set; } = [];
+
+    /// <summary>The brand's products, in the order they were added (for its console).</summary>
+    [Id(3)] public List<string> ProductIds { get; set; } = [];
 }
 
 /// <summary>A seller: its settings and the hash of its key. Products live in their own grains.</summary>
@@ -63,8 +66,16 @@ public sealed class BrandGrain(
         var productId = Identifiers.Derived(IdPrefixes.Product, brand.BrandId, draft.Sku);
         var definition = new ProductDefinition(brand.BrandId, draft.Sku, draft.Title, draft.PriceMinor, draft.Currency, draft.Stock,
             draft.CommissionBps ?? brand.DefaultCommissionBps, new BrandTerms(brand.AttributionWindowHours, brand.ReturnWindowDays, brand.RateLockDays));
-        return await GrainFactory.GetGrain<IProductGrain>(productId).CreateAsync(definition);
+        var created = await GrainFactory.GetGrain<IProductGrain>(productId).CreateAsync(definition);
+        if (created.Value is not null && !state.State.ProductIds.Contains(productId, StringComparer.Ordinal))
+        {
+            state.State.ProductIds.Add(productId);
+            await state.SaveAsync(this);
+        }
+        return created;
     }
+
+    public Task<IReadOnlyList<string>> ProductIdsAsync() => Task.FromResult<IReadOnlyList<string>>([.. state.State.ProductIds]);
 
     public async Task ListPlanAsync(string planId)
     {
