@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authentication;
 using System.ComponentModel.DataAnnotations;
 using System.Runtime.CompilerServices;
 using System.Security.Claims;
@@ -200,7 +201,9 @@ public static class LiveEndpoints
                 .ExecuteAsync(context);
             return;
         }
-        var withStats = user.IsPlatform() || user.CreatorId() == session.CreatorId;
+        // Stats for the platform and the session's creator, by key or signed in to its console (whose page follows them).
+        var withStats = user.IsPlatform() || user.CreatorId() == session.CreatorId
+            || (await context.AuthenticateAsync(ConsoleCookie.SchemeName)).Principal?.CreatorId() == session.CreatorId;
         var lastEventId = context.Request.Headers["Last-Event-ID"].FirstOrDefault();
         var response = context.Response;
         response.ContentType = "text/event-stream";

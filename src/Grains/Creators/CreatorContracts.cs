@@ -90,6 +90,10 @@ public interface ICreatorGrain : IEffectTarget
     [Alias("create-live")]
     Task<Outcome<Live.LiveSessionView>> CreateLiveAsync(string title, DateTimeOffset? scheduledFor);
 
+    /// <summary>The ids of the creator's live sessions, oldest first.</summary>
+    [AlwaysInterleave, Alias("live-session-ids")]
+    Task<IReadOnlyList<string>> LiveSessionIdsAsync();
+
     [AlwaysInterleave, Alias("earnings")]
     Task<IReadOnlyList<CommissionBalance>> GetEarningsAsync();
 

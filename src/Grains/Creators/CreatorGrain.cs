@@ -27,6 +27,9 @@ public sealed class CreatorState
 
     /// <summary>The targeted plans naming the creator that have not ended.</summary>
     [Id(7)] public List<PlanOffer> PlanOffers { get; set; } = [];
+
+    /// <summary>The creator's live sessions, oldest first (for its console).</summary>
+    [Id(8)] public List<string> LiveSessionIds { get; set; } = [];
 }
 
 /// <summary>
@@ -133,11 +136,23 @@ public sealed class CreatorGrain(
         return new Failure(FailureKind.Unavailable, "No link code", "Could not find a free link code; try again.");
     }
 
-    public Task<Outcome<LiveSessionView>> CreateLiveAsync(string title, DateTimeOffset? scheduledFor) =>
-        S.Creator is not { } creator
-            ? Task.FromResult<Outcome<LiveSessionView>>(Failure.NotFound($"Creator '{CreatorId}'"))
-            : GrainFactory.GetGrain<ILiveSessionGrain>(Identifiers.NewRandom(IdPrefixes.LiveSession))
-                .CreateAsync(new LiveDefinition(CreatorId, creator.ShopperId, title, scheduledFor));
+    public async Task<Outcome<LiveSessionView>> CreateLiveAsync(string title, DateTimeOffset? scheduledFor)
+    {
+        if (S.Creator is not { } creator)
+        {
+            return Failure.NotFound($"Creator '{CreatorId}'");
+        }
+        var created = await GrainFactory.GetGrain<ILiveSessionGrain>(Identifiers.NewRandom(IdPrefixes.LiveSession))
+            .CreateAsync(new LiveDefinition(CreatorId, creator.ShopperId, title, scheduledFor));
+        if (created.Value is { } session)
+        {
+            S.LiveSessionIds.Add(session.SessionId);
+            await Commit.DurableAsync();
+        }
+        return created;
+    }
+
+    public Task<IReadOnlyList<string>> LiveSessionIdsAsync() => Task.FromResult<IReadOnlyList<string>>([.. S.LiveSessionIds]);
 
     public Task<IReadOnlyList<CommissionBalance>> GetEarningsAsync() => Task.FromResult(_publishedEarnings);
 

@@ -112,6 +112,46 @@ public sealed class ConsolePagesTests : IAsyncLifetime
         Assert.Equal("paid", (await Api.OrderAsync(rivalOrder)).GetProperty("status").GetString());
     }
 
+    [Fact]
+    public async Task The_creator_runs_a_live_session_from_the_console_and_follows_its_stats()
+    {
+        var brand = await Api.CreateBrandAsync(defaultCommissionBps: 1000);
+        var product = await Api.CreateProductAsync(brand, priceMinor: 3000);
+        var creator = await Api.CreateCreatorAsync();
+        var rival = await Api.CreateCreatorAsync();
+        var rivalSession = await Api.CreateLiveAsync(rival);
+        using var visitor = await SignedInAsync(creator.Key);
+        var page = (await visitor.GetAsync("/console/creator")).Expect(HttpStatusCode.OK);
+
+        (await visitor.PostFormAsync("/console/creator/lives", null, ("title", "Lamp night"))).Expect(HttpStatusCode.BadRequest);
+        (await visitor.PostFormAsync("/console/creator/lives", page, ("title", " "))).Expect(HttpStatusCode.BadRequest);
+        (await visitor.PostFormAsync("/console/creator/lives", page, ("title", "Lamp night"))).Expect(HttpStatusCode.Redirect);
+        page = (await visitor.GetAsync("/console/creator")).Expect(HttpStatusCode.OK);
+        var sessionId = System.Text.RegularExpressions.Regex.Match(page.Html, "data-session=\"(l[^\"]+)\"").Groups[1].Value;
+        Assert.NotEmpty(sessionId);
+        Assert.Contains("Lamp night", page.Text, StringComparison.Ordinal);
+
+        (await visitor.PostFormAsync($"/console/creator/lives/{sessionId}/showcase", page, ("productIds", "nonsense"))).Expect(HttpStatusCode.BadRequest);
+        (await visitor.PostFormAsync($"/console/creator/lives/{sessionId}/showcase", page, ("productIds", product))).Expect(HttpStatusCode.Redirect);
+        (await visitor.PostFormAsync($"/console/creator/lives/{sessionId}/start", page)).Expect(HttpStatusCode.Redirect);
+        (await visitor.PostFormAsync($"/console/creator/lives/{sessionId}/pin", page, ("productId", product))).Expect(HttpStatusCode.Redirect);
+        var live = (await Api.GetAsync($"/api/lives/{sessionId}", null)).Expect(HttpStatusCode.OK).Body;
+        Assert.Equal(("live", product), (live.GetProperty("status").GetString(), live.GetProperty("pinnedProductId").GetString()));
+        // Another creator's session is not this console's to run.
+        (await visitor.PostFormAsync($"/console/creator/lives/{rivalSession}/start", page)).Expect(HttpStatusCode.Forbidden);
+        Assert.Equal("scheduled", (await Api.GetAsync($"/api/lives/{rivalSession}", null)).Expect(HttpStatusCode.OK).Body.GetProperty("status").GetString());
+
+        (await Api.LiveBuyAsync(sessionId, "live-viewer", product, 2)).Expect(HttpStatusCode.Created);
+        // The page's script follows the session's stats: the stream gives them to the signed-in creator's cookie.
+        var stats = await visitor.ReadStreamUntilAsync($"/api/lives/{sessionId}/events", line => line.StartsWith("data:", StringComparison.Ordinal)
+            && line.Contains("\"orders\":1", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+        Assert.Contains("\"gmvMinor\":6000", stats, StringComparison.Ordinal);
+        await Eventually.HoldsAsync(() => visitor.GetAsync("/console/creator"), p => p.Html.Contains("data-testid=\"live-orders\">1<", StringComparison.Ordinal),
+            because: "the session's stats catch up");
+        (await visitor.PostFormAsync($"/console/creator/lives/{sessionId}/end", page)).Expect(HttpStatusCode.Redirect);
+        Assert.Equal("ended", (await Api.GetAsync($"/api/lives/{sessionId}", null)).Expect(HttpStatusCode.OK).Body.GetProperty("status").GetString());
+    }
+
     private async Task<PageSession> SignedInAsync(string key)
     {
         var visitor = new PageSession(_server.Address);

@@ -35,6 +35,23 @@ public sealed partial class PageSession : IDisposable
         return await PageAnswer.ReadAsync(answer);
     }
 
+    /// <summary>Reads a text/event-stream with this visitor's cookies until a line satisfies <paramref name="wanted"/> (or the deadline).</summary>
+    public async Task<string> ReadStreamUntilAsync(string path, Func<string, bool> wanted, TimeSpan deadline)
+    {
+        using var timeout = new CancellationTokenSource(deadline);
+        using var answer = await _http.GetAsync(path, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        answer.EnsureSuccessStatusCode();
+        using var reader = new StreamReader(await answer.Content.ReadAsStreamAsync(timeout.Token));
+        while (await reader.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (wanted(line))
+            {
+                return line;
+            }
+        }
+        throw new Xunit.Sdk.XunitException($"The stream {path} ended before the line wanted.");
+    }
+
     public void Dispose() => _http.Dispose();
 }
 
