@@ -36,12 +36,16 @@ public static class BrandEndpoints
     {
         var brands = routes.MapGroup("/api/brands").WithTags("Brands").WithCallerLimits();
         brands.MapPost("/", CreateBrand).RequireAuthorization(Access.Platform)
+            .WithName("createBrand").WithSummary("Register a brand; answers its key, once")
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         brands.MapGet("/{brandId}", GetBrand).RequireAuthorization(Access.PlatformOrBrandOwner)
+            .WithName("getBrand").WithSummary("A brand and its terms, without its key")
             .ProducesProblem(StatusCodes.Status404NotFound);
         brands.MapPost("/{brandId}/products", CreateProduct).RequireAuthorization(Access.BrandOwner)
+            .WithName("createProduct").WithSummary("Publish a product of the brand (sku unique per brand)")
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
-        brands.MapGet("/{brandId}/sales", GetSales).RequireAuthorization(Access.BrandOwner);
+        brands.MapGet("/{brandId}/sales", GetSales).RequireAuthorization(Access.BrandOwner)
+            .WithName("getBrandSales").WithSummary("The brand's sales by product and by creator");
         return routes;
     }
 

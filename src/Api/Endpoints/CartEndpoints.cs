@@ -17,11 +17,14 @@ public static class CartEndpoints
     {
         var carts = routes.MapGroup("/api/carts").WithTags("Carts").RequireAuthorization(Access.Platform).WithCallerLimits();
         carts.MapPut("/{shopperId}/items/{productId}", SetQuantity)
+            .WithName("setCartQuantity").WithSummary("Set how many units of a product the shopper's cart holds (0 removes the line)")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         carts.MapGet("/{shopperId}", GetCart)
+            .WithName("getCart").WithSummary("The shopper's cart with its attributed lines and total")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         carts.MapPost("/{shopperId}/checkout", Checkout).RequireIdempotencyKey()
+            .WithName("checkout").WithSummary("Buy the shopper's cart: one order per brand, all or nothing")
             .ProducesProblem(StatusCodes.Status402PaymentRequired).ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return routes;

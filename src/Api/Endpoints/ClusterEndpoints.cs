@@ -17,7 +17,8 @@ public static class ClusterEndpoints
     public static IEndpointRouteBuilder MapClusterEndpoints(this IEndpointRouteBuilder routes)
     {
         routes.MapGroup("/api/cluster").WithTags("Operations").WithCallerLimits()
-            .MapGet("/", GetCluster).RequireAuthorization(Access.Platform);
+            .MapGet("/", GetCluster).RequireAuthorization(Access.Platform)
+            .WithName("getCluster").WithSummary("The silos of the cluster and the Vetrina grains each hosts");
         return routes;
     }
 

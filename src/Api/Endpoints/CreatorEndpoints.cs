@@ -28,10 +28,13 @@ public static class CreatorEndpoints
     {
         var creators = routes.MapGroup("/api/creators").WithTags("Creators").WithCallerLimits();
         creators.MapPost("/", CreateCreator).RequireAuthorization(Access.Platform)
+            .WithName("createCreator").WithSummary("Register a creator; answers its key, once")
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         creators.MapPost("/{creatorId}/links", CreateLink).RequireAuthorization(Access.CreatorOwner)
+            .WithName("createLink").WithSummary("A shareable link of the creator to a product")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         creators.MapGet("/{creatorId}/earnings", GetEarnings).RequireAuthorization(Access.PlatformOrCreatorOwner)
+            .WithName("getCreatorEarnings").WithSummary("The creator's commission balances, per currency")
             .ProducesProblem(StatusCodes.Status404NotFound);
         return routes;
     }

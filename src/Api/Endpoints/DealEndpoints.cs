@@ -24,12 +24,15 @@ public static class DealEndpoints
     {
         routes.MapGroup("/api/products/{productId}/flash-deals").WithTags("Live").WithCallerLimits()
             .MapPost("", CreateDeal).RequireAuthorization(Access.AnyBrand)
+            .WithName("createFlashDeal").WithSummary("A flash deal on units taken from the product's stock")
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         var deals = routes.MapGroup("/api/flash-deals").WithTags("Live").WithCallerLimits();
         deals.MapGet("/{dealId}", GetDeal).AllowAnonymous()
+            .WithName("getFlashDeal").WithSummary("A flash deal with its units left and schedule")
             .ProducesProblem(StatusCodes.Status404NotFound);
         deals.MapPost("/{dealId}/start", Start).RequireAuthorization(Access.AnyBrandOrCreator)
+            .WithName("startFlashDeal").WithSummary("Start a deal's countdown")
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         return routes;
     }

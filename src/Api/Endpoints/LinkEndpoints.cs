@@ -26,12 +26,16 @@ public static class LinkEndpoints
     {
         var links = routes.MapGroup("/api/links").WithTags("Links").WithCallerLimits();
         links.MapGet("/{code}", GetLink).AllowAnonymous()
+            .WithName("getLink").WithSummary("A link: its product, creator and whether it is active")
             .ProducesProblem(StatusCodes.Status404NotFound);
         links.MapPost("/{code}/clicks", RecordClick).RequireAuthorization(Access.Platform)
+            .WithName("clickLink").WithSummary("A shopper's click on a link: attributes the shopper's purchases of its product for the window")
             .ProducesProblem(StatusCodes.Status404NotFound);
         links.MapGet("/{code}/stats", GetStats).RequireAuthorization(Access.PlatformOrAnyCreator)
+            .WithName("getLinkStats").WithSummary("A link's clicks, shoppers, orders and commission (net of reversals)")
             .ProducesProblem(StatusCodes.Status404NotFound);
         links.MapPost("/{code}/buy", Buy).RequireAuthorization(Access.Platform).RequireIdempotencyKey()
+            .WithName("buyNow").WithSummary("One tap: a click and a checkout of the link's product for a shopper")
             .ProducesProblem(StatusCodes.Status402PaymentRequired).ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return routes;

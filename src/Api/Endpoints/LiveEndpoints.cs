@@ -38,33 +38,44 @@ public static class LiveEndpoints
     {
         routes.MapGroup("/api/creators/{creatorId}/lives").WithTags("Live").WithCallerLimits()
             .MapPost("", CreateLive).RequireAuthorization(Access.CreatorOwner)
+            .WithName("createLiveSession").WithSummary("Schedule a live session of the creator")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
 
         // A stream stays open for as long as the viewer watches: rate-limited like every route, but no request timeout.
         routes.MapGet("/api/lives/{sessionId}/events", Events).WithTags("Live").AllowAnonymous()
+            .WithName("streamLiveEvents").WithSummary("Server-sent events of a session: session, pin, deal, viewers (and stats for its creator and the platform)")
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .RequireRateLimiting(Limits.PerCaller).DisableRequestTimeout();
 
         var lives = routes.MapGroup("/api/lives").WithTags("Live").WithCallerLimits();
         lives.MapGet("/{sessionId}", GetLive).AllowAnonymous()
+            .WithName("getLiveSession").WithSummary("A live session: status, showcase, pinned product, deals and viewers")
             .ProducesProblem(StatusCodes.Status404NotFound);
         lives.MapPost("/{sessionId}/start", Start).RequireAuthorization(Access.AnyCreator)
+            .WithName("startLiveSession").WithSummary("Go live")
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         lives.MapPost("/{sessionId}/end", End).RequireAuthorization(Access.AnyCreator)
+            .WithName("endLiveSession").WithSummary("End the session; it sells nothing more")
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         lives.MapPut("/{sessionId}/showcase", SetShowcase).RequireAuthorization(Access.AnyCreator)
+            .WithName("setShowcase").WithSummary("Set the products the session shows")
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         lives.MapPost("/{sessionId}/pin", Pin).RequireAuthorization(Access.AnyCreator)
+            .WithName("pinProduct").WithSummary("Pin a product of the showcase")
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         lives.MapDelete("/{sessionId}/pin", Unpin).RequireAuthorization(Access.AnyCreator)
+            .WithName("unpinProduct").WithSummary("Unpin the pinned product")
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         lives.MapPost("/{sessionId}/viewers", Join).RequireAuthorization(Access.Platform)
+            .WithName("joinLiveSession").WithSummary("A shopper watches the session (counted once)")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         lives.MapGet("/{sessionId}/stats", GetStats).RequireAuthorization(Access.PlatformOrAnyCreator)
+            .WithName("getLiveStats").WithSummary("A session's viewers, orders, units, GMV and commission")
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         lives.MapPost("/{sessionId}/buy", Buy).RequireAuthorization(Access.Platform).RequireIdempotencyKey()
+            .WithName("buyLive").WithSummary("One tap in a live session: buys a showcased product at its deal price while a deal is active")
             .ProducesProblem(StatusCodes.Status402PaymentRequired).ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return routes;

@@ -25,21 +25,29 @@ public static class OrderEndpoints
     {
         var orders = routes.MapGroup("/api/orders").WithTags("Orders").WithCallerLimits();
         orders.MapGet("/{orderId}", GetOrder).RequireAuthorization(Access.PlatformOrAnyBrand)
+            .WithName("getOrder").WithSummary("An order with its lines and commission")
             .ProducesProblem(StatusCodes.Status404NotFound);
         orders.MapPost("/{orderId}/cancel", Cancel).RequireAuthorization(Access.Platform)
+            .WithName("cancelOrder").WithSummary("Cancel an order before shipping: stock returns, commission is reversed")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         orders.MapPost("/{orderId}/ship", Ship).RequireAuthorization(Access.AnyBrand)
+            .WithName("shipOrder").WithSummary("Mark an order shipped")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         orders.MapPost("/{orderId}/deliver", Deliver).RequireAuthorization(Access.AnyBrand)
+            .WithName("deliverOrder").WithSummary("Mark an order delivered; its return window starts")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         orders.MapPost("/{orderId}/refunds", Refund).RequireAuthorization(Access.Platform)
+            .WithName("refundOrder").WithSummary("Refund lines of a delivered order inside its return window")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         orders.MapPost("/{orderId}/chargeback", ChargeBack).RequireAuthorization(Access.Platform)
+            .WithName("chargeBackOrder").WithSummary("Record a chargeback: the order's commission is reversed whatever its state")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         orders.MapPost("/{orderId}/freeze", Freeze).RequireAuthorization(Access.Platform)
+            .WithName("freezeOrderCommission").WithSummary("Hold the order's commission: it neither settles nor pays")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         orders.MapPost("/{orderId}/unfreeze", Unfreeze).RequireAuthorization(Access.Platform)
+            .WithName("unfreezeOrderCommission").WithSummary("Release a held commission")
             .ProducesProblem(StatusCodes.Status404NotFound);
         return routes;
     }

@@ -54,15 +54,19 @@ public static class PayoutEndpoints
     {
         var payouts = routes.MapGroup("/api/payouts").WithTags("Payouts").WithCallerLimits();
         payouts.MapPost("/runs", StartRun).RequireAuthorization(Access.Platform).RequireIdempotencyKey()
+            .WithName("startPayoutRun").WithSummary("Pay every creator its settled commission in a currency")
             .Produces<PayoutRunResponse>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         payouts.MapGet("/runs/{runId}", GetRun).RequireAuthorization(Access.Platform)
+            .WithName("getPayoutRun").WithSummary("A payout run: running, or completed with its payouts")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         var creators = routes.MapGroup("/api/creators").WithTags("Payouts").WithCallerLimits();
         creators.MapGet("/{creatorId}/payouts", GetCreatorPayouts).RequireAuthorization(Access.PlatformOrCreatorOwner)
+            .WithName("listCreatorPayouts").WithSummary("The creator's payouts, newest first")
             .ProducesProblem(StatusCodes.Status404NotFound);
         creators.MapGet("/{creatorId}/statement", GetStatement).RequireAuthorization(Access.PlatformOrCreatorOwner)
+            .WithName("getCreatorStatement").WithSummary("The creator's statement for a period: opening, movements, closing")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return routes;
     }

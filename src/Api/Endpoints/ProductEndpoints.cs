@@ -24,10 +24,13 @@ public static class ProductEndpoints
     {
         var products = routes.MapGroup("/api/products").WithTags("Products").WithCallerLimits();
         products.MapGet("/{productId}", GetProduct).AllowAnonymous()
+            .WithName("getProduct").WithSummary("A product as a shop page shows it; its brand also sees reserved, sold and stocked units")
             .ProducesProblem(StatusCodes.Status404NotFound);
         products.MapPatch("/{productId}", UpdateProduct).RequireAuthorization(Access.AnyBrand)
+            .WithName("updateProduct").WithSummary("Change a product's title, price, commission or status")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         products.MapPost("/{productId}/stock", ChangeStock).RequireAuthorization(Access.AnyBrand)
+            .WithName("changeStock").WithSummary("Add or remove units of stock")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return routes;

@@ -50,6 +50,11 @@ public static class ApiDescription
             AddProblem(operation, StatusCodes.Status401Unauthorized, "No key, or an unknown one.", problem);
             AddProblem(operation, StatusCodes.Status403Forbidden, "The key may not act on this resource.", problem);
         }
+        else
+        {
+            // An empty requirement says "no key needed"; without it a client falls back to a document-wide default.
+            operation.Security = [];
+        }
         if (metadata.OfType<IAcceptsMetadata>().Any())
         {
             AddProblem(operation, StatusCodes.Status400BadRequest, "The body or a value is malformed.", problem);

@@ -33,9 +33,10 @@ public static class Health
     {
         var health = routes.MapGroup("/health").WithTags("Health").AllowAnonymous();
         health.MapGet("/live", Live)
-            .WithSummary("Answers 200 while the process runs.");
+            .WithName("checkLive").WithSummary("Liveness").WithDescription("Answers 200 while the process runs.");
         health.MapGet("/ready", ReadyAsync)
-            .WithSummary("200 once the silo is an active cluster member and storage answers; otherwise 503 with the reason of each check.")
+            .WithName("checkReady").WithSummary("Readiness")
+            .WithDescription("200 once the silo is an active cluster member and storage answers; otherwise 503 with the reason of each check.")
             .Produces<HealthAnswer>(StatusCodes.Status503ServiceUnavailable);
         return routes;
     }
