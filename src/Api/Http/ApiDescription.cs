@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Http.Timeouts;
@@ -31,9 +33,71 @@ public static class ApiDescription
 
     public static IServiceCollection AddVetrinaOpenApi(this IServiceCollection services) => services.AddOpenApi(o =>
     {
+        o.AddSchemaTransformer(DescribeSchemaAsync);
         o.AddOperationTransformer(DescribeOperationAsync);
         o.AddDocumentTransformer(DescribeDocumentAsync);
     });
+
+    /// <summary>
+    /// Required means "always present". The API leaves null members out of its answers (<c>WhenWritingNull</c>), so a
+    /// member that can be null is required only where the request demands it (<c>[Required]</c>); there null is refused
+    /// (400), so it is not a value of the schema either. The generator's default marks every record parameter required.
+    /// </summary>
+    private static Task DescribeSchemaAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
+    {
+        if (context.JsonPropertyInfo is not null || context.JsonTypeInfo.Kind != JsonTypeInfoKind.Object || schema.Properties is not { } properties)
+        {
+            return Task.CompletedTask;
+        }
+        foreach (var property in context.JsonTypeInfo.Properties)
+        {
+            if (!properties.TryGetValue(property.Name, out var member) || !AllowsNull(member))
+            {
+                continue;
+            }
+            if (property.IsRequired || property.AttributeProvider?.IsDefined(typeof(RequiredAttribute), inherit: true) == true)
+            {
+                properties[property.Name] = WithoutNull(member);
+                schema.Required ??= new HashSet<string>();
+                schema.Required.Add(property.Name);
+            }
+            else
+            {
+                schema.Required?.Remove(property.Name);
+            }
+        }
+        return Task.CompletedTask;
+    }
+
+    private static bool AllowsNull(IOpenApiSchema member) =>
+        member.Type?.HasFlag(JsonSchemaType.Null) == true || member.OneOf?.Any(o => o.Type == JsonSchemaType.Null) == true;
+
+    private static IOpenApiSchema WithoutNull(IOpenApiSchema member)
+    {
+        if (member is OpenApiSchema { Type: { } type } plain && type.HasFlag(JsonSchemaType.Null))
+        {
+            plain.Type = type & ~JsonSchemaType.Null;
+        }
+        return member;
+    }
+
+    /// <summary>
+    /// A nullable member of a component type (an enum) becomes "oneOf: [null, $ref]" only after the schema transformers
+    /// ran; where <see cref="DescribeSchemaAsync"/> kept it required, the reference alone remains.
+    /// </summary>
+    private static void DropNullFromRequiredReferences(OpenApiComponents components)
+    {
+        foreach (var schema in components.Schemas?.Values.OfType<OpenApiSchema>() ?? [])
+        {
+            foreach (var name in schema.Required ?? new HashSet<string>())
+            {
+                if (schema.Properties?.TryGetValue(name, out var member) == true && member.OneOf is [{ Type: JsonSchemaType.Null }, var reference])
+                {
+                    schema.Properties[name] = reference;
+                }
+            }
+        }
+    }
 
     private static async Task DescribeOperationAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
     {
@@ -107,6 +171,7 @@ public static class ApiDescription
             Scheme = "bearer",
             Description = "A platform key (configuration), or a brand or creator key (returned once when the brand or creator is created).",
         };
+        DropNullFromRequiredReferences(document.Components);
         return Task.CompletedTask;
     }
 
