@@ -88,7 +88,7 @@ public sealed class HostileInputTests(ITestOutputHelper output) : IAsyncLifetime
         // over 8 KB, headers over 32 KB. They must still never be a 5xx or change anything.
         var world = await CreateWorldAsync(_server.Api);
         var before = await SnapshotAsync(_server.Api, world);
-        using var http = HostileClient();
+        using var http = HostileClient(checkedAgainstDocument: false);
 
         var refused = new[]
         {
@@ -119,15 +119,20 @@ public sealed class HostileInputTests(ITestOutputHelper output) : IAsyncLifetime
         return OpenApiDocument.Parse(raw, "json").Document!;
     }
 
-    private static HttpClient HostileClient() => new(new SocketsHttpHandler
+    /// <summary>
+    /// A raw client. Its answers are checked against the OpenAPI document too (the server asserts it when it stops),
+    /// except those Kestrel gives before the API's pipeline runs: bodiless 4xx that no operation describes.
+    /// </summary>
+    private HttpClient HostileClient(bool checkedAgainstDocument = true)
     {
-        MaxConnectionsPerServer = 32,
-        // Send header values as UTF-8 bytes as they are, like a careless client would.
-        RequestHeaderEncodingSelector = (_, _) => Encoding.UTF8,
-    })
-    {
-        Timeout = TimeSpan.FromSeconds(60),
-    };
+        var sockets = new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = 32,
+            // Send header values as UTF-8 bytes as they are, like a careless client would.
+            RequestHeaderEncodingSelector = (_, _) => Encoding.UTF8,
+        };
+        return checkedAgainstDocument ? _server.Api.CreateRawClient(sockets) : new HttpClient(sockets) { Timeout = TimeSpan.FromSeconds(60) };
+    }
 
     private async Task<Reply> SendAsync(HttpClient http, HostileRequest hostile)
     {

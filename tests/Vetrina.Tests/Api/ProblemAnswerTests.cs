@@ -22,7 +22,7 @@ public sealed class ProblemAnswerTests(ServerFixture fixture)
     [MemberData(nameof(Refusals))]
     public async Task A_client_that_accepts_only_XML_still_gets_problem_json(string method, string path, string? body, string? contentType, int status)
     {
-        using var http = new HttpClient { BaseAddress = fixture.Server.Address };
+        using var http = fixture.Server.Api.CreateRawClient();
         using var request = new HttpRequestMessage(new HttpMethod(method), path);
         request.Headers.Accept.ParseAdd("application/xml");
         if (method == "POST")

@@ -97,7 +97,7 @@ public sealed class RequestLimitTests
             settings["Vetrina:Limits:TrustedProxies:1"] = "127.0.0.1";
         }
         await using var server = await VetrinaServer.StartAsync(settings: settings);
-        using var http = new HttpClient { BaseAddress = server.Address };
+        using var http = server.Api.CreateRawClient();
         async Task<HttpStatusCode> ReadAsClientAsync(string client)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, "/api/products/p_0000000000000000000000");

@@ -121,10 +121,12 @@ public sealed class SiloCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops every silo, then fails if any answer of the cluster broke the OpenAPI document.</summary>
     public async ValueTask DisposeAsync()
     {
-        Api.Dispose();
         await Task.WhenAll(Silos.Select(s => s.DisposeAsync().AsTask()));
+        Api.Dispose();
+        Api.Contract.AssertKept();
     }
 
     private Uri NextAddress()

@@ -35,22 +35,36 @@ public sealed record Party(string Id, string Key);
 
 /// <summary>
 /// Speaks Vetrina's HTTP contract; every call goes over a real socket. Given <paramref name="spread"/>, each request
-/// goes to the address it picks (one silo of a cluster after another).
+/// goes to the address it picks (one silo of a cluster after another). Every answer is checked against the OpenAPI
+/// document (<see cref="ContractCheck"/>): one that breaks it fails the call at once and stays in <see cref="Contract"/>,
+/// which the server or cluster owning this client asserts on when it stops.
 /// </summary>
 public sealed class VetrinaClient : IDisposable
 {
     private readonly SpreadingHandler? _spreading;
     private readonly HttpClient _http;
+    private readonly Uri _address;
 
     public VetrinaClient(Uri address, string platformKey, Func<Uri>? spread = null)
     {
         var sockets = new SocketsHttpHandler { MaxConnectionsPerServer = 256 };
         _spreading = spread is null ? null : new SpreadingHandler(spread) { InnerHandler = sockets };
-        _http = new HttpClient(_spreading ?? (HttpMessageHandler)sockets) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+        _address = address;
+        _http = new HttpClient(new ContractCheck(Contract, _spreading ?? (HttpMessageHandler)sockets)) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
         PlatformKey = platformKey;
     }
 
     public string PlatformKey { get; }
+
+    /// <summary>What the answers to this client (and to its raw clients) broke of the OpenAPI document.</summary>
+    public ContractLog Contract { get; } = new();
+
+    /// <summary>
+    /// A plain <see cref="HttpClient"/> for requests this client cannot send (odd headers, raw bytes); its answers are
+    /// checked against the document into the same <see cref="Contract"/>. Not spread over a cluster.
+    /// </summary>
+    public HttpClient CreateRawClient(SocketsHttpHandler? sockets = null) =>
+        new(new ContractCheck(Contract, sockets ?? new SocketsHttpHandler())) { BaseAddress = _address, Timeout = TimeSpan.FromSeconds(60) };
 
     /// <summary>Requests sent to <paramref name="address"/> (picked by the spread) that have no answer yet.</summary>
     public int InFlightTo(Uri address) => _spreading?.InFlightTo(address) ?? 0;
@@ -77,6 +91,7 @@ public sealed class VetrinaClient : IDisposable
             request.Content = JsonContent.Create(body, body.GetType());
         }
         using var response = await _http.SendAsync(request);
+        ContractCheck.ThrowIfBroken(request);
         var raw = await response.Content.ReadAsStringAsync();
         var json = raw.Length > 0 && raw[0] is '{' or '[' ? JsonDocument.Parse(raw).RootElement.Clone() : default;
         var headers = response.Headers.Concat(response.Content.Headers)
@@ -99,6 +114,7 @@ public sealed class VetrinaClient : IDisposable
             request.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
         }
         var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        ContractCheck.ThrowIfBroken(request);
         return new EventReader(request, response, await response.Content.ReadAsStreamAsync());
     }
 

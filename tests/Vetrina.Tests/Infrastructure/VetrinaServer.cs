@@ -76,10 +76,12 @@ public sealed class VetrinaServer : IAsyncDisposable
         return new VetrinaServer(app, new Uri(address));
     }
 
+    /// <summary>Stops the server, then fails if any answer it gave broke the OpenAPI document.</summary>
     public async ValueTask DisposeAsync()
     {
-        Api.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        Api.Dispose();
+        Api.Contract.AssertKept();
     }
 }
