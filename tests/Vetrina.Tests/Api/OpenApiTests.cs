@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
@@ -120,6 +122,76 @@ public sealed partial class OpenApiTests(ServerFixture fixture)
         }
     }
 
+    /// <summary>
+    /// The copy under tests that every answer is checked against and the client is generated from. After a change of
+    /// the API, <c>VETRINA_WRITE_OPENAPI=1</c> makes this test write the served document there (then review the diff).
+    /// </summary>
+    [Fact]
+    public async Task The_committed_document_is_the_served_one()
+    {
+        var served = JsonNode.Parse((await _server.Api.GetAsync("/openapi/v1.json", key: null)).Expect(HttpStatusCode.OK).Raw)!.AsObject();
+        // The server's own address is the only part that depends on where it runs.
+        served.Remove("servers");
+        var committedPath = Path.Combine(SourceDirectory(), ApiContract.FileName);
+        if (Environment.GetEnvironmentVariable("VETRINA_WRITE_OPENAPI") == "1")
+        {
+            await File.WriteAllTextAsync(committedPath, served.ToJsonString(Indented) + "\n");
+        }
+        var committed = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, ApiContract.FileName)));
+
+        Assert.True(JsonNode.DeepEquals(served, committed),
+            $"tests/Vetrina.Tests/Api/{ApiContract.FileName} is not the served document: run the OpenApi tests with VETRINA_WRITE_OPENAPI=1 and review the diff");
+    }
+
+    [Fact]
+    public async Task Every_operation_has_a_unique_operationId_a_summary_and_says_which_key_it_needs()
+    {
+        var document = JsonNode.Parse((await _server.Api.GetAsync("/openapi/v1.json", key: null)).Expect(HttpStatusCode.OK).Raw)!;
+        var ids = new List<string>();
+        foreach (var (path, item) in document["paths"]!.AsObject())
+        {
+            foreach (var (method, operation) in item!.AsObject())
+            {
+                var route = $"{method.ToUpperInvariant()} {path}";
+                var id = operation!["operationId"]?.GetValue<string>();
+                Assert.True(id is not null && OperationId().IsMatch(id), $"{route}: operationId '{id}' is not a camelCase name");
+                ids.Add(id!);
+                Assert.False(string.IsNullOrWhiteSpace(operation["summary"]?.GetValue<string>()), $"{route} has no summary");
+                // Keyed routes name the bearer scheme; public ones say so with an empty requirement, not by saying nothing.
+                var security = Assert.IsType<JsonArray>(operation["security"], exactMatch: false);
+                Assert.True(security.Count == 0 || security.All(r => r!.AsObject().Select(s => s.Key).SequenceEqual([ApiDescription.BearerScheme])),
+                    $"{route}: security {security.ToJsonString()}");
+            }
+        }
+        Assert.Equal(ids.Count, ids.Distinct(StringComparer.Ordinal).Count());
+        Assert.Contains("createBrand", ids);
+        Assert.Contains("buyNow", ids);
+    }
+
+    /// <summary>The engine leaves null members out of its answers, so a member that may be null cannot be "required".</summary>
+    [Fact]
+    public async Task No_member_is_both_required_and_nullable()
+    {
+        var document = JsonNode.Parse((await _server.Api.GetAsync("/openapi/v1.json", key: null)).Expect(HttpStatusCode.OK).Raw)!;
+        var broken = new List<string>();
+        foreach (var (name, schema) in document["components"]!["schemas"]!.AsObject())
+        {
+            var properties = schema!["properties"]?.AsObject();
+            foreach (var required in schema["required"]?.AsArray().Select(r => r!.GetValue<string>()) ?? [])
+            {
+                var property = properties?[required];
+                var type = property?["type"];
+                var nullable = (type is JsonArray types && types.Any(t => t!.GetValue<string>() == "null")) || type?.ToString() == "null"
+                    || property?["oneOf"]?.AsArray().Any(o => o!["type"]?.ToString() == "null") == true;
+                if (property is null || nullable)
+                {
+                    broken.Add($"{name}.{required}");
+                }
+            }
+        }
+        Assert.Empty(broken);
+    }
+
     [Fact]
     public async Task The_interactive_reference_is_served_in_Development_only()
     {
@@ -168,6 +240,17 @@ public sealed partial class OpenApiTests(ServerFixture fixture)
         }
     }
 
+    private static readonly JsonSerializerOptions Indented = new()
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    private static string SourceDirectory([CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
+
     [GeneratedRegex(@"\{[^}]+\}")]
     private static partial Regex PathParameter();
+
+    [GeneratedRegex("^[a-z][A-Za-z0-9]*$")]
+    private static partial Regex OperationId();
 }
