@@ -32,9 +32,8 @@ public sealed partial class OpenApiTests(ServerFixture fixture)
         "POST /api/orders/{orderId}/refunds", "GET /health/live", "GET /health/ready",
     ];
 
-    /// <summary>Mapped but deliberately not API operations: the document itself, the reference page, metrics, the dashboard.</summary>
-    /// <summary>Routes that are not API operations: operators' endpoints and the hosted pages people open in a browser.</summary>
-    private static readonly string[] OperationalPrefixes = ["/openapi/", "/scalar", "/metrics", "/dashboard", "/buy/"];
+    /// <summary>Routes that are not API operations: the document itself, its reference page, operators' endpoints and the pages people open in a browser.</summary>
+    private static readonly string[] OperationalPrefixes = ["/openapi/", "/scalar", "/metrics", "/dashboard", "/buy/", "/console"];
 
     private readonly VetrinaServer _server = fixture.Server;
 

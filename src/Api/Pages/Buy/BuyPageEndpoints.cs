@@ -24,6 +24,7 @@ public static class BuyPageEndpoints
     {
         routes.MapGroup("/api/links").WithTags("Links").WithCallerLimits().MapPost("/{code}/checkout-sessions", OpenSession)
             .RequireAuthorization(Access.Platform)
+            .WithName("openCheckoutSession").WithSummary("A signed, expiring link to the hosted buy page for a shopper and a link")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         var page = routes.MapGroup("/buy/{token}").ExcludeFromDescription().AllowAnonymous().WithCallerLimits();
         page.MapGet("", Show);
