@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # The whole test suite, with every set-up step it needs:
-#   1. installs the PostgreSQL server package when its binaries are missing (Debian),
-#   2. starts a throwaway PostgreSQL on a free loopback port with its own data folder
+#   1. installs Debian's chromium package when it is missing, for the browser tests (Playwright drives it),
+#   2. installs the PostgreSQL server package when its binaries are missing (Debian),
+#   3. starts a throwaway PostgreSQL on a free loopback port with its own data folder
 #      (as the unprivileged 'postgres' user when run as root, because initdb refuses root),
-#   3. restores the local dotnet tools (Kiota, which generates the tests' API client from the OpenAPI document),
-#   4. runs every test, the cluster tests included, against that PostgreSQL, and removes it afterwards.
+#   4. restores the local dotnet tools (Kiota, which generates the tests' API client from the OpenAPI document),
+#   5. runs every test, the cluster and browser tests included, and removes the PostgreSQL afterwards.
 # Usage: bash tests/run.sh [extra dotnet test arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tests/postgres.sh
+source tests/chromium.sh
+
+chromium_install
+export VETRINA_TEST_CHROMIUM="$CHROMIUM_BIN"
 
 # fsync off: these tests kill silos, never the database; it only makes the throwaway server faster.
 postgres_start -c fsync=off
