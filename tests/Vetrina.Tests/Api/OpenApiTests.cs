@@ -26,13 +26,14 @@ public sealed partial class OpenApiTests(ServerFixture fixture)
         "POST /api/creators", "POST /api/creators/{creatorId}/links", "GET /api/links/{code}", "POST /api/links/{code}/clicks",
         "GET /api/links/{code}/stats", "GET /api/creators/{creatorId}/earnings", "PUT /api/carts/{shopperId}/items/{productId}",
         "GET /api/carts/{shopperId}", "POST /api/carts/{shopperId}/checkout", "POST /api/links/{code}/buy", "POST /api/links/{code}/checkout-sessions", "GET /api/orders/{orderId}",
+        "POST /api/lives/{sessionId}/checkout-sessions",
         "POST /api/orders/{orderId}/cancel", "POST /api/orders/{orderId}/ship", "POST /api/orders/{orderId}/deliver",
         "POST /api/orders/{orderId}/refunds", "GET /health/live", "GET /health/ready",
     ];
 
     /// <summary>Mapped but deliberately not API operations: the document itself, the reference page, metrics, the dashboard.</summary>
     /// <summary>Routes that are not API operations: operators' endpoints and the hosted pages people open in a browser.</summary>
-    private static readonly string[] OperationalPrefixes = ["/openapi/", "/scalar", "/metrics", "/dashboard", "/buy/"];
+    private static readonly string[] OperationalPrefixes = ["/openapi/", "/scalar", "/metrics", "/dashboard", "/buy/", "/live/"];
 
     private readonly VetrinaServer _server = fixture.Server;
 
