@@ -33,7 +33,7 @@ public sealed partial class OpenApiTests(ServerFixture fixture)
 
     /// <summary>Mapped but deliberately not API operations: the document itself, the reference page, metrics, the dashboard.</summary>
     /// <summary>Routes that are not API operations: operators' endpoints and the hosted pages people open in a browser.</summary>
-    private static readonly string[] OperationalPrefixes = ["/openapi/", "/scalar", "/metrics", "/dashboard", "/buy/", "/live/"];
+    private static readonly string[] OperationalPrefixes = ["/openapi/", "/scalar", "/metrics", "/dashboard", "/buy/", "/live/", "/console"];
 
     private readonly VetrinaServer _server = fixture.Server;
 
