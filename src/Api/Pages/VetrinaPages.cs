@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Antiforgery;
 using Vetrina.Api.Pages.Buy;
 using Vetrina.Api.Pages.Console;
+using Vetrina.Api.Pages.Live;
 
 namespace Vetrina.Api.Pages;
 
@@ -29,6 +30,7 @@ public static class VetrinaPages
     public static IEndpointRouteBuilder MapVetrinaPages(this IEndpointRouteBuilder routes)
     {
         routes.MapBuyPage();
+        routes.MapLivePage();
         routes.MapConsoles();
         return routes;
     }

@@ -150,6 +150,7 @@ public sealed class HostileRequests(HostileWorld world, string platformKey, int 
         ["/api/lives/{sessionId}/stats"] = ["GET"],
         ["/api/lives/{sessionId}/buy"] = ["POST"],
         ["/api/lives/{sessionId}/events"] = ["GET"],
+        ["/api/lives/{sessionId}/checkout-sessions"] = ["POST"],
         ["/api/links/{code}"] = ["GET"],
         ["/api/links/{code}/clicks"] = ["POST"],
         ["/api/links/{code}/stats"] = ["GET"],
@@ -261,8 +262,9 @@ public sealed class HostileRequests(HostileWorld world, string platformKey, int 
 
     private HostileRequest Writing()
     {
-        return _random.Next(35) switch
+        return _random.Next(36) switch
         {
+            35 => OpenLiveCheckoutSession(),
             34 => OpenCheckoutSession(),
             30 => CreateCampaign(),
             31 => UpdateCampaign(),
@@ -404,6 +406,14 @@ public sealed class HostileRequests(HostileWorld world, string platformKey, int 
         var request = Write("POST", "/api/links/{code}/checkout-sessions", platformKey, new JsonObject { ["shopperId"] = Text(128) }, ("code", W.Link));
         return Flaw(request, required: ["shopperId"], texts: [("shopperId", 128)], wrongKeys: [W.BrandA.Key, W.CreatorA.Key],
             paths: [() => Path(request, "code", Pick("AAAAAAAAAA", "zzzzzzzzz9", Long(20), Long(2000), W.Link + "x"))]);
+    }
+
+    private HostileRequest OpenLiveCheckoutSession()
+    {
+        // Only the ended session: a live or scheduled one opens a checkout session for any well-formed shopper.
+        var request = Write("POST", "/api/lives/{sessionId}/checkout-sessions", platformKey, new JsonObject { ["shopperId"] = Text(128) }, ("sessionId", W.EndedSession));
+        return Flaw(request, required: ["shopperId"], texts: [("shopperId", 128)], wrongKeys: [W.BrandA.Key, W.CreatorA.Key],
+            paths: [() => Path(request, "sessionId", Pick("l_0000000000000000000000", "l_" + Long(22), Long(24), Long(2000), W.EndedSession + "x"))]);
     }
 
     private HostileRequest Buy()

@@ -28,12 +28,13 @@ public sealed partial class OpenApiTests(ServerFixture fixture)
         "POST /api/creators", "POST /api/creators/{creatorId}/links", "GET /api/links/{code}", "POST /api/links/{code}/clicks",
         "GET /api/links/{code}/stats", "GET /api/creators/{creatorId}/earnings", "PUT /api/carts/{shopperId}/items/{productId}",
         "GET /api/carts/{shopperId}", "POST /api/carts/{shopperId}/checkout", "POST /api/links/{code}/buy", "POST /api/links/{code}/checkout-sessions", "GET /api/orders/{orderId}",
+        "POST /api/lives/{sessionId}/checkout-sessions",
         "POST /api/orders/{orderId}/cancel", "POST /api/orders/{orderId}/ship", "POST /api/orders/{orderId}/deliver",
         "POST /api/orders/{orderId}/refunds", "GET /health/live", "GET /health/ready",
     ];
 
     /// <summary>Routes that are not API operations: the document itself, its reference page, operators' endpoints and the pages people open in a browser.</summary>
-    private static readonly string[] OperationalPrefixes = ["/openapi/", "/scalar", "/metrics", "/dashboard", "/buy/", "/console"];
+    private static readonly string[] OperationalPrefixes = ["/openapi/", "/scalar", "/metrics", "/dashboard", "/buy/", "/live/", "/console"];
 
     private readonly VetrinaServer _server = fixture.Server;
 

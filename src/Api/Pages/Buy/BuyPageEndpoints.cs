@@ -58,7 +58,7 @@ public static class BuyPageEndpoints
 
     private static async Task<IResult> BuyAsync(string token, HttpContext context, CheckoutSessions sessions, IGrainFactory grains, CheckoutDesk desk)
     {
-        if (sessions.Read(token) is not { } session)
+        if (sessions.Read(token) is not { LinkCode: { } linkCode } session)
         {
             return Unknown(context);
         }
@@ -76,7 +76,7 @@ public static class BuyPageEndpoints
         {
             return await SessionPageAsync(token, context, sessions, grains, 1, $"Choose a quantity from 1 to {CheckoutIds.MaxQuantity}.", StatusCodes.Status400BadRequest);
         }
-        var outcome = await desk.BuyAsync(session.ShopperId, session.IdempotencyKey, session.LinkCode, quantity, paymentToken: null);
+        var outcome = await desk.BuyAsync(session.ShopperId, session.IdempotencyKey, linkCode, quantity, paymentToken: null);
         if (outcome.Value is { } receipt)
         {
             // Post, then redirect to the receipt: reloading the receipt never sends the form again.
@@ -88,13 +88,13 @@ public static class BuyPageEndpoints
 
     private static async Task<IResult> Receipt(string token, string orderId, HttpContext context, CheckoutSessions sessions, IGrainFactory grains)
     {
-        if (sessions.Read(token) is not { } session || !Input.IsOrderId(orderId))
+        if (sessions.Read(token) is not { LinkCode: { } linkCode } session || !Input.IsOrderId(orderId))
         {
             return Unknown(context);
         }
         var order = (await grains.GetGrain<IOrderGrain>(orderId).GetAsync(OrderActor.Platform)).Value;
         // Only the session's own order: its shopper, bought through its link.
-        if (order is null || order.ShopperId != session.ShopperId || !order.Lines.Any(l => l.LinkCode == session.LinkCode))
+        if (order is null || order.ShopperId != session.ShopperId || !order.Lines.Any(l => l.LinkCode == linkCode))
         {
             return Unknown(context);
         }
@@ -109,7 +109,8 @@ public static class BuyPageEndpoints
     private static async Task<IResult> SessionPageAsync(string token, HttpContext context, CheckoutSessions sessions, IGrainFactory grains,
         int quantity, string? error, int status)
     {
-        if (sessions.Read(token) is not { } session)
+        // A live session's token opens the live page, never this one.
+        if (sessions.Read(token) is not { LinkCode: { } linkCode } session)
         {
             return Unknown(context);
         }
@@ -117,7 +118,7 @@ public static class BuyPageEndpoints
         {
             return Expired(context);
         }
-        var link = await grains.GetGrain<ILinkGrain>(session.LinkCode).GetAsync();
+        var link = await grains.GetGrain<ILinkGrain>(linkCode).GetAsync();
         var product = link is null ? null : await grains.GetGrain<IProductGrain>(link.ProductId).GetAsync();
         if (link is not { Active: true } || product is not { Status: ProductStatus.Active })
         {

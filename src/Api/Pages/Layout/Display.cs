@@ -7,6 +7,9 @@ public static class Display
 {
     private static readonly HashSet<string> NoMinorUnits = new(StringComparer.Ordinal) { "JPY", "KRW", "VND", "CLP", "ISK", "HUF", "TWD", "UGX", "XAF", "XOF" };
 
+    /// <summary>The currencies written without minor units (for pages' scripts, which write amounts the same way).</summary>
+    public static IReadOnlyCollection<string> CurrenciesWithoutMinorUnits => NoMinorUnits;
+
     /// <summary>An amount in minor units as its currency writes it, e.g. 4999 EUR → "49.99 EUR".</summary>
     public static string Money(long minor, string currency)
     {
