@@ -34,6 +34,7 @@ public static class LivePageEndpoints
     {
         routes.MapGroup("/api/lives").WithTags("Live").WithCallerLimits().MapPost("/{sessionId}/checkout-sessions", OpenSession)
             .RequireAuthorization(Access.Platform)
+            .WithName("openLiveCheckoutSession").WithSummary("A signed, expiring link to the hosted live viewer page for a shopper and a live session")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         var page = routes.MapGroup("/live/{token}").ExcludeFromDescription().AllowAnonymous().WithCallerLimits();
         page.MapGet("", Show);
