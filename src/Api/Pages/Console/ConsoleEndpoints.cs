@@ -6,8 +6,6 @@ using Vetrina.Api.Auth;
 using Vetrina.Api.Http;
 using Vetrina.Api.Pages.Layout;
 using Vetrina.Grains.Common;
-using Vetrina.Grains.Creators;
-using Vetrina.Grains.Reports;
 
 namespace Vetrina.Api.Pages.Console;
 
