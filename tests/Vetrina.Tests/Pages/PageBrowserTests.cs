@@ -4,7 +4,8 @@ namespace Vetrina.Tests.Pages;
 
 /// <summary>
 /// The hosted pages as a person uses them, in Chromium on a phone and on a desktop: the buy page bought once however
-/// often its button is pressed and its receipt reloaded; the creator console signed in with a key, showing earnings and
+/// often its button is pressed and its receipt reloaded; the live viewer page following the pin and a deal from the
+/// session's stream and buying at the deal price; the creator console signed in with a key, showing earnings and
 /// links, running a live session, signed out; the brand console finding, shipping and delivering an order.
 /// A failure saves a screenshot (see <see cref="Browser"/>); no page may ask for anything outside this machine.
 /// </summary>
@@ -120,6 +121,51 @@ public sealed class PageBrowserTests(Browser browser, PageBrowserTests.Site site
             await page.Locator("[data-testid=order-status]").ShowsAsync("delivered");
         });
         Assert.Equal("delivered", (await Api.OrderAsync(order)).GetProperty("status").GetString());
+    }
+
+    [Theory]
+    [InlineData(Viewport.Phone)]
+    [InlineData(Viewport.Desktop)]
+    public async Task A_viewer_watches_the_live_page_follow_the_pin_and_a_deal_then_buys_at_the_deal_price(Viewport viewport)
+    {
+        var brand = await Api.CreateBrandAsync();
+        var lamp = (await Api.PostAsync($"/api/brands/{brand.Id}/products",
+            new { sku = "LIVE-" + Guid.NewGuid().ToString("N")[..8], title = "Desk lamp", priceMinor = 4999, currency = "EUR", stock = 20 }, brand.Key))
+            .Expect(HttpStatusCode.Created).Str("productId");
+        var mug = (await Api.PostAsync($"/api/brands/{brand.Id}/products",
+            new { sku = "LIVE-" + Guid.NewGuid().ToString("N")[..8], title = "Tea mug", priceMinor = 1200, currency = "EUR", stock = 20 }, brand.Key))
+            .Expect(HttpStatusCode.Created).Str("productId");
+        var creator = await Api.CreateCreatorAsync();
+        var session = await Api.CreateLiveAsync(creator, "Friday drop");
+        (await Api.PostAsync($"/api/lives/{session}/start", null, creator.Key)).Expect(HttpStatusCode.OK);
+        (await Api.SendAsync(HttpMethod.Put, $"/api/lives/{session}/showcase", new { productIds = new[] { lamp, mug } }, creator.Key)).Expect(HttpStatusCode.OK);
+        (await Api.PostAsync($"/api/lives/{session}/pin", new { productId = mug }, creator.Key)).Expect(HttpStatusCode.OK);
+        var url = new Uri((await Api.PostAsync($"/api/lives/{session}/checkout-sessions", new { shopperId = $"live-{viewport}" })).Expect(HttpStatusCode.Created).Str("url"));
+        var deal = "";
+
+        await browser.VisitAsync(site.Server.Address, viewport, async page =>
+        {
+            await page.GotoAsync(url.PathAndQuery);
+            await page.ShowsAsync("Friday drop");
+            await page.Locator("[data-testid=pinned]").ShowsAsync("Tea mug");
+
+            // Without a reload: the creator pins the lamp and the brand starts a deal on it; the page follows the stream.
+            (await Api.PostAsync($"/api/lives/{session}/pin", new { productId = lamp }, creator.Key)).Expect(HttpStatusCode.OK);
+            await page.Locator("[data-testid=pinned]").ShowsAsync("Desk lamp");
+            deal = (await Api.PostAsync($"/api/products/{lamp}/flash-deals",
+                new { sessionId = session, dealPriceMinor = 1500, units = 10, perBuyerLimit = 3, durationSeconds = 600 }, brand.Key)).Expect(HttpStatusCode.Created).Str("dealId");
+            (await Api.PostAsync($"/api/flash-deals/{deal}/start", null, brand.Key)).Expect(HttpStatusCode.OK);
+            var card = page.Locator($"[data-product='{lamp}']");
+            await card.Locator("[data-testid=price]").ShowsAsync("15.00 EUR");
+            await card.Locator("[data-testid=deal]").ShowsAsync("10 of 10 left");
+
+            await card.Locator("input[name=quantity]").FillAsync("2");
+            await card.GetByRole(AriaRole.Button, new() { Name = "Buy" }).ClickAsync();
+            await page.ShowsAsync("your order is placed");
+            await page.ShowsAsync("30.00 EUR");
+        });
+        // Two of the deal's units were sold, once.
+        Assert.Equal(8, (await Api.GetAsync($"/api/flash-deals/{deal}", null)).Expect(HttpStatusCode.OK).Body.GetProperty("remaining").GetInt32());
     }
 
     /// <summary>One engine for the class.</summary>
