@@ -11,7 +11,7 @@ namespace Vetrina.Grains.Orders;
 public sealed record OrderChange(string OrderId, string Key, DateTimeOffset At);
 
 /// <summary>
-/// What one order contributes to creators' ledgers, links' stats and its brand's sales, as a pure function of
+/// What one order contributes to creators' ledgers, links' stats, its brand's sales and fulfilment book, as a pure function of
 /// its lines, the quantities it still keeps and its status. Every change of an order sends the difference
 /// between its contribution before and after, so each ledger always equals the formula over its orders.
 /// </summary>
@@ -23,6 +23,7 @@ public sealed class OrderAccounting
     private readonly Dictionary<string, ProductSales> _brandByProduct = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (CreatorSales Totals, Dictionary<string, ProductSales> Products)> _sessions = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Owner, string Dimension), ReportCell> _report = [];
+    private FulfilmentEntry? _fulfilment;
 
     public static OrderAccounting Of(OrderState order)
     {
@@ -31,6 +32,8 @@ public sealed class OrderAccounting
         {
             return accounting;
         }
+        accounting._fulfilment = new FulfilmentEntry(order.Draft.OrderId, order.Draft.BrandId, FulfilmentEntry.StageOf(order.Status),
+            order.Draft.CreatedAt, order.Draft.Currency, order.Draft.TotalMinor);
         var settled = order.Status == OrderStatus.Completed;
         for (var i = 0; i < order.Draft.Lines.Count; i++)
         {
@@ -130,6 +133,10 @@ public sealed class OrderAccounting
         if (cells.Length > 0)
         {
             yield return OrderEffect.ForReport($"{operationPrefix}/report", cells);
+        }
+        if (after._fulfilment is { } fulfilment && fulfilment.Stage != before._fulfilment?.Stage)
+        {
+            yield return OrderEffect.ForFulfilment($"{operationPrefix}/fulfilment", fulfilment);
         }
     }
 

@@ -24,6 +24,7 @@ public sealed class OrderGrain(
     IPaymentGateway payments,
     ISalesJournal journal,
     Reports.IReportBook reports,
+    IFulfilmentBook fulfilment,
     IOptions<FulfilmentOptions> options,
     ILogger<OrderGrain> logger) : Grain, IOrderGrain, IRemindable
 {
@@ -431,6 +432,7 @@ public sealed class OrderGrain(
         OrderEffectKind.Restock => GrainFactory.GetGrain<IProductGrain>(effect.TargetId).RestockAsync(effect.OperationId, (int)effect.Amount),
         OrderEffectKind.PaymentRefund => payments.RefundAsync(effect.OperationId, effect.TargetId, effect.Amount, S.Draft!.Currency),
         OrderEffectKind.Report => reports.ApplyAsync(effect.OperationId, effect.Report!),
+        OrderEffectKind.Fulfilment => fulfilment.RecordAsync([effect.Fulfilment!]),
         _ => throw new InvalidOperationException($"Unknown effect kind {effect.Kind}."),
     };
 

@@ -6,6 +6,7 @@ using Vetrina.Grains.Ads;
 using Vetrina.Grains.Common;
 using Vetrina.Grains.Journal;
 using Vetrina.Grains.Links;
+using Vetrina.Grains.Orders;
 using Vetrina.Grains.Reports;
 using Npgsql;
 using Vetrina.Silo.Hosting;
@@ -41,6 +42,7 @@ public static class StorageSetup
                 silo.Services.AddSingleton<ICreatorBooks, InMemoryCreatorBooks>();
                 silo.Services.AddSingleton<IReportBook, InMemoryReportBook>();
                 silo.Services.AddSingleton<IAdSpendStore, InMemoryAdSpendStore>();
+                silo.Services.AddSingleton<IFulfilmentBook, InMemoryFulfilmentBook>();
                 break;
             case StorageKind.Sqlite:
                 silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, serviceId: settings.ServiceId, clusterId: settings.ClusterId);
@@ -51,6 +53,7 @@ public static class StorageSetup
                 silo.Services.AddSingleton<ICreatorBooks>(new SqliteCreatorBooks(sqlite));
                 silo.Services.AddSingleton<IReportBook>(new SqliteReportBook(sqlite));
                 silo.Services.AddSingleton<IAdSpendStore>(new SqliteAdSpendStore(sqlite));
+                silo.Services.AddSingleton<IFulfilmentBook>(new SqliteFulfilmentBook(sqlite));
                 break;
             case StorageKind.Postgres:
                 var connectionString = PostgresDatabase.WithEngineDefaults(settings.PostgresConnectionString
@@ -76,6 +79,7 @@ public static class StorageSetup
                 silo.Services.AddSingleton<ICreatorBooks, PostgresCreatorBooks>();
                 silo.Services.AddSingleton<IReportBook, PostgresReportBook>();
                 silo.Services.AddSingleton<IAdSpendStore, PostgresAdSpendStore>();
+                silo.Services.AddSingleton<IFulfilmentBook, PostgresFulfilmentBook>();
                 break;
             default:
                 throw new InvalidOperationException($"Unknown storage '{settings.Storage}'; use sqlite, memory or postgres.");

@@ -113,6 +113,50 @@ public sealed class ConsolePagesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_brand_console_lists_its_orders_to_ship_and_to_deliver_oldest_first_and_moves_them()
+    {
+        var brand = await Api.CreateBrandAsync();
+        var rival = await Api.CreateBrandAsync();
+        var product = await Api.CreateProductAsync(brand, stock: 10);
+        var rivalProduct = await Api.CreateProductAsync(rival, stock: 10);
+        var creator = await Api.CreateCreatorAsync();
+        var link = await Api.CreateLinkAsync(creator, product);
+        var orders = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            orders.Add((await Api.BuyAsync(link, $"queue-buyer-{i}")).Expect(HttpStatusCode.Created).Str("orderId"));
+        }
+        var rivalOrder = (await Api.BuyAsync(await Api.CreateLinkAsync(creator, rivalProduct), "rival-queue-buyer")).Expect(HttpStatusCode.Created).Str("orderId");
+        using var visitor = await SignedInAsync(brand.Key);
+
+        // Placed orders reach the list with the sales projection: oldest first, the rival's never.
+        var page = await Eventually.HoldsAsync(() => visitor.GetAsync("/console/brand"), p => Listed(p, "to-ship").Count == 3, because: "three orders to ship");
+        Assert.Equal(orders, Listed(page, "to-ship"));
+        Assert.Equal("3", page.TestId("to-ship-count"));
+        Assert.DoesNotContain(rivalOrder, page.Text, StringComparison.Ordinal);
+
+        // Shipping the oldest from the list moves it to the deliveries; cancelling one through the API takes it off.
+        (await visitor.PostFormAsync($"/console/brand/orders/{orders[0]}/ship", page)).Expect(HttpStatusCode.Redirect);
+        (await Api.PostAsync($"/api/orders/{orders[2]}/cancel", null)).Expect(HttpStatusCode.OK);
+        page = await Eventually.HoldsAsync(() => visitor.GetAsync("/console/brand"), p => Listed(p, "to-ship").Count == 1, because: "one order left to ship");
+        Assert.Equal([orders[1]], Listed(page, "to-ship"));
+        Assert.Equal([orders[0]], Listed(page, "to-deliver"));
+        Assert.Equal("1", page.TestId("to-deliver-count"));
+
+        (await visitor.PostFormAsync($"/console/brand/orders/{orders[0]}/deliver", page)).Expect(HttpStatusCode.Redirect);
+        page = (await visitor.GetAsync("/console/brand")).Expect(HttpStatusCode.OK);
+        Assert.Empty(Listed(page, "to-deliver"));
+        Assert.Equal("0", page.TestId("to-deliver-count"));
+        Assert.Equal("delivered", (await Api.OrderAsync(orders[0])).GetProperty("status").GetString());
+    }
+
+    /// <summary>The order ids of a console list, in the order shown.</summary>
+    private static List<string> Listed(PageAnswer page, string testId) =>
+        page.Table(testId) is { } table
+            ? System.Text.RegularExpressions.Regex.Matches(table, "<code>(o_[A-Za-z0-9_]+)</code>").Select(m => m.Groups[1].Value).ToList()
+            : [];
+
+    [Fact]
     public async Task The_creator_runs_a_live_session_from_the_console_and_follows_its_stats()
     {
         var brand = await Api.CreateBrandAsync(defaultCommissionBps: 1000);

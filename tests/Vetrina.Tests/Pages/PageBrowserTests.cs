@@ -6,7 +6,7 @@ namespace Vetrina.Tests.Pages;
 /// The hosted pages as a person uses them, in Chromium on a phone and on a desktop: the buy page bought once however
 /// often its button is pressed and its receipt reloaded; the live viewer page following the pin and a deal from the
 /// session's stream and buying at the deal price; the creator console signed in with a key, showing earnings and
-/// links, running a live session, signed out; the brand console finding, shipping and delivering an order.
+/// links, running a live session, signed out; the brand console shipping and delivering an order from its lists.
 /// A failure saves a screenshot (see <see cref="Browser"/>); no page may ask for anything outside this machine.
 /// </summary>
 [Collection(BrowserTests.Name)]
@@ -100,7 +100,7 @@ public sealed class PageBrowserTests(Browser browser, PageBrowserTests.Site site
     [Theory]
     [InlineData(Viewport.Phone)]
     [InlineData(Viewport.Desktop)]
-    public async Task A_brand_finds_an_order_ships_and_delivers_it(Viewport viewport)
+    public async Task A_brand_ships_and_delivers_an_order_from_its_lists(Viewport viewport)
     {
         var brand = await Api.CreateBrandAsync();
         var product = await Api.CreateProductAsync(brand, stock: 5);
@@ -112,13 +112,18 @@ public sealed class PageBrowserTests(Browser browser, PageBrowserTests.Site site
             await page.GetByLabel("API key").FillAsync(brand.Key);
             await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
             await page.Locator("[data-testid=products]").ShowsAsync("A product");
-            await page.GetByLabel("Order id").FillAsync(order);
-            await page.GetByRole(AriaRole.Button, new() { Name = "Find order" }).ClickAsync();
-            await page.Locator("[data-testid=order-status]").ShowsAsync("paid");
-            await page.GetByRole(AriaRole.Button, new() { Name = "Mark shipped" }).ClickAsync();
+            // The order reaches the list with the sales projection, a moment after the buy: the brand reloads until it is there.
+            await Eventually.HoldsAsync(async () =>
+            {
+                await page.ReloadAsync();
+                return await page.Locator("[data-testid=to-ship]").GetByText(order).CountAsync();
+            }, found => found == 1, because: "the order listed to ship");
+            await page.GetByRole(AriaRole.Button, new() { Name = $"Mark shipped: {order}", Exact = true }).ClickAsync();
             await page.ShowsAsync("Order marked shipped");
-            await page.GetByRole(AriaRole.Button, new() { Name = "Mark delivered" }).ClickAsync();
+            await page.Locator("[data-testid=to-deliver]").ShowsAsync(order);
+            await page.GetByRole(AriaRole.Button, new() { Name = $"Mark delivered: {order}", Exact = true }).ClickAsync();
             await page.Locator("[data-testid=order-status]").ShowsAsync("delivered");
+            await page.Locator("[data-testid=to-deliver-count]").ShowsAsync("0");
         });
         Assert.Equal("delivered", (await Api.OrderAsync(order)).GetProperty("status").GetString());
     }

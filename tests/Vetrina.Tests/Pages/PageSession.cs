@@ -67,6 +67,14 @@ public sealed partial record PageAnswer(HttpStatusCode Status, string Html, Uri?
     /// <summary>The text of the page with tags removed and whitespace collapsed.</summary>
     public string Text => System.Net.WebUtility.HtmlDecode(Spaces().Replace(Tags().Replace(Html, " "), " "));
 
+    /// <summary>The text of the first element marked <c>data-testid</c> = <paramref name="testId"/> (an element holding only text).</summary>
+    public string? TestId(string testId) =>
+        Regex.Match(Html, $"data-testid=\"{Regex.Escape(testId)}\"[^>]*>([^<]*)<") is { Success: true } m ? System.Net.WebUtility.HtmlDecode(m.Groups[1].Value) : null;
+
+    /// <summary>The inner HTML of the table marked <c>data-testid</c> = <paramref name="testId"/>, or null when the page has none.</summary>
+    public string? Table(string testId) =>
+        Regex.Match(Html, $"<table data-testid=\"{Regex.Escape(testId)}\">(.*?)</table>", RegexOptions.Singleline) is { Success: true } m ? m.Groups[1].Value : null;
+
     public static async Task<PageAnswer> ReadAsync(HttpResponseMessage answer) =>
         new(answer.StatusCode, await answer.Content.ReadAsStringAsync(), answer.Headers.Location, answer.Headers, answer.Content.Headers.ContentType?.MediaType);
 

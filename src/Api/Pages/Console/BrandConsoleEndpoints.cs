@@ -6,6 +6,7 @@ using Vetrina.Api.Http;
 using Vetrina.Api.Pages.Layout;
 using Vetrina.Grains.Common;
 using Vetrina.Grains.Creators;
+using Vetrina.Grains.Orders;
 using Vetrina.Grains.Reports;
 
 namespace Vetrina.Api.Pages.Console;
@@ -14,6 +15,7 @@ namespace Vetrina.Api.Pages.Console;
 public static class BrandConsoleEndpoints
 {
     private const int MaxCampaigns = 50;
+    private const int MaxListedOrders = 20;
 
     public static RouteGroupBuilder MapBrandConsole(this RouteGroupBuilder brand)
     {
@@ -30,38 +32,37 @@ public static class BrandConsoleEndpoints
         ["deliver"] = "Order marked delivered; its return window has started.",
     };
 
-    private static Task<RazorComponentResult> BrandHome(HttpContext context, ClaimsPrincipal user, string? orderId, string? done, IGrainFactory grains, ReportReader reports,
-        CommerceClock clock, CancellationToken cancellationToken) =>
-        BrandPageAsync(context, user.BrandId()!, orderId, done is not null && Done.TryGetValue(done, out var notice) ? notice : null, failure: null, grains, reports, clock, cancellationToken);
+    private static Task<RazorComponentResult> BrandHome(HttpContext context, ClaimsPrincipal user, string? orderId, string? done, [AsParameters] BrandConsoleServices services, CancellationToken cancellationToken) =>
+        BrandPageAsync(context, user.BrandId()!, orderId, done is not null && Done.TryGetValue(done, out var notice) ? notice : null, failure: null, services, cancellationToken);
 
-    private static async Task<IResult> ChangeStockAsync(HttpContext context, ClaimsPrincipal user, string productId, IGrainFactory grains, ReportReader reports,
-        CommerceClock clock, CancellationToken cancellationToken)
+    private static async Task<IResult> ChangeStockAsync(HttpContext context, ClaimsPrincipal user, string productId, [AsParameters] BrandConsoleServices services, CancellationToken cancellationToken)
     {
+        var grains = services.Grains;
         var brandId = user.BrandId()!;
         if (!await PageAnswers.IsGenuineFormAsync(context))
         {
-            return await BrandPageAsync(context, brandId, null, null, Failure.Invalid("This form was not sent from its page. Reload the page and try again."), grains, reports, clock, cancellationToken, StatusCodes.Status400BadRequest);
+            return await BrandPageAsync(context, brandId, null, null, Failure.Invalid("This form was not sent from its page. Reload the page and try again."), services, cancellationToken, StatusCodes.Status400BadRequest);
         }
         var form = await context.Request.ReadFormAsync(cancellationToken);
         if (!int.TryParse(form["delta"], System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var delta) || delta == 0)
         {
-            return await BrandPageAsync(context, brandId, null, null, Failure.Invalid("Type a whole number of units to add (or, with a minus, remove)."), grains, reports, clock, cancellationToken, StatusCodes.Status400BadRequest);
+            return await BrandPageAsync(context, brandId, null, null, Failure.Invalid("Type a whole number of units to add (or, with a minus, remove)."), services, cancellationToken, StatusCodes.Status400BadRequest);
         }
         var changed = Input.IsProductId(productId)
             ? await grains.GetGrain<Vetrina.Grains.Catalog.IProductGrain>(productId).AdjustStockAsync(brandId, delta)
             : Failure.NotFound($"Product '{productId}'");
         return changed.Failure is { } failure
-            ? await BrandPageAsync(context, brandId, null, null, failure, grains, reports, clock, cancellationToken)
+            ? await BrandPageAsync(context, brandId, null, null, failure, services, cancellationToken)
             : TypedResults.Redirect("/console/brand?done=stock");
     }
 
-    private static async Task<IResult> ChangeOrderAsync(HttpContext context, ClaimsPrincipal user, string orderId, string step, IGrainFactory grains, ReportReader reports,
-        CommerceClock clock, CancellationToken cancellationToken)
+    private static async Task<IResult> ChangeOrderAsync(HttpContext context, ClaimsPrincipal user, string orderId, string step, [AsParameters] BrandConsoleServices services, CancellationToken cancellationToken)
     {
+        var grains = services.Grains;
         var brandId = user.BrandId()!;
         if (!await PageAnswers.IsGenuineFormAsync(context))
         {
-            return await BrandPageAsync(context, brandId, null, null, Failure.Invalid("This form was not sent from its page. Reload the page and try again."), grains, reports, clock, cancellationToken, StatusCodes.Status400BadRequest);
+            return await BrandPageAsync(context, brandId, null, null, Failure.Invalid("This form was not sent from its page. Reload the page and try again."), services, cancellationToken, StatusCodes.Status400BadRequest);
         }
         var actor = new Vetrina.Grains.Orders.OrderActor(brandId);
         var order = grains.GetGrain<Vetrina.Grains.Orders.IOrderGrain>(Input.IsOrderId(orderId) ? orderId : IdPrefixes.Order + "0");
@@ -70,13 +71,14 @@ public static class BrandConsoleEndpoints
             : step == "deliver" ? await order.DeliverAsync(actor)
             : Failure.NotFound($"Step '{step}'");
         return changed.Failure is { } failure
-            ? await BrandPageAsync(context, brandId, Input.IsOrderId(orderId) ? orderId : null, null, failure, grains, reports, clock, cancellationToken)
+            ? await BrandPageAsync(context, brandId, Input.IsOrderId(orderId) ? orderId : null, null, failure, services, cancellationToken)
             : TypedResults.Redirect($"/console/brand?orderId={orderId}&done={step}");
     }
 
     private static async Task<RazorComponentResult> BrandPageAsync(HttpContext context, string brandId, string? orderId, string? notice, Failure? failure,
-        IGrainFactory grains, ReportReader reports, CommerceClock clock, CancellationToken cancellationToken, int? status = null)
+        BrandConsoleServices services, CancellationToken cancellationToken, int? status = null)
     {
+        var (grains, reports, fulfilment, clock) = services;
         var brand = await grains.GetGrain<Vetrina.Grains.Brands.IBrandGrain>(brandId).GetAsync();
         var productIds = await grains.GetGrain<Vetrina.Grains.Brands.IBrandGrain>(brandId).ProductIdsAsync();
         var products = (await Task.WhenAll(productIds.Select(id => grains.GetGrain<Vetrina.Grains.Catalog.IProductGrain>(id).GetAsync()))).OfType<Vetrina.Grains.Catalog.ProductView>().ToList();
@@ -104,6 +106,8 @@ public static class BrandConsoleEndpoints
         {
             ["channels"] = (ReportDimensions.ChannelPrefix, Enum.GetValues<SalesChannel>().Length),
         }, cancellationToken);
+        var toShip = await fulfilment.ListAsync(brandId, FulfilmentStage.ToShip, MaxListedOrders, cancellationToken);
+        var toDeliver = await fulfilment.ListAsync(brandId, FulfilmentStage.ToDeliver, MaxListedOrders, cancellationToken);
         var campaigns = new List<Vetrina.Grains.Ads.CampaignView>();
         var shards = await Task.WhenAll(Enumerable.Range(0, Vetrina.Grains.Ads.ICampaignShardGrain.Shards).Select(s => grains.GetGrain<Vetrina.Grains.Ads.ICampaignShardGrain>(s).AllAsync()));
         foreach (var terms in shards.SelectMany(s => s).Where(t => t.BrandId == brandId).OrderByDescending(t => t.CreatedAt).Take(MaxCampaigns))
@@ -119,6 +123,8 @@ public static class BrandConsoleEndpoints
             ["Brand"] = brand!,
             ["Products"] = products,
             ["Order"] = order,
+            ["ToShip"] = toShip,
+            ["ToDeliver"] = toDeliver,
             ["Report"] = report,
             ["Sales"] = await grains.GetGrain<Vetrina.Grains.Sales.IBrandSalesGrain>(brandId).GetReportAsync(),
             ["Deals"] = deals,
@@ -130,3 +136,6 @@ public static class BrandConsoleEndpoints
         }, status ?? (failure is null ? StatusCodes.Status200OK : Problems.From(failure).StatusCode));
     }
 }
+
+/// <summary>What the brand console reads: grains, the report projection and the fulfilment book.</summary>
+public readonly record struct BrandConsoleServices(IGrainFactory Grains, ReportReader Reports, IFulfilmentBook Fulfilment, CommerceClock Clock);

@@ -215,4 +215,21 @@ CREATE TABLE IF NOT EXISTS vetrina_ad_charges
     PRIMARY KEY (campaign_id, product_id, shopper_id)
 );
 
+-- Brands' fulfilment books (see IFulfilmentBook): a row per order with its stage, 0 to ship, 1 to deliver, 2 done.
+-- The sales projection inserts placed orders and each order's change of stage upserts its row; a row's stage only
+-- ever rises (the WHERE of the upsert), so the two may arrive in any order and a repeat changes nothing. The index
+-- serves the console's lists: a brand's orders at one stage, oldest first, and their count.
+CREATE TABLE IF NOT EXISTS vetrina_order_fulfilment
+(
+    order_id    text COLLATE "C" NOT NULL PRIMARY KEY,
+    brand_id    text COLLATE "C" NOT NULL,
+    stage       smallint         NOT NULL,
+    created_at  timestamptz      NOT NULL,
+    currency    text             NOT NULL,
+    total_minor bigint           NOT NULL,
+    CONSTRAINT vetrina_order_fulfilment_stage_known CHECK (stage BETWEEN 0 AND 2)
+);
+
+CREATE INDEX IF NOT EXISTS vetrina_order_fulfilment_brand ON vetrina_order_fulfilment (brand_id, stage, created_at, order_id);
+
 COMMIT;

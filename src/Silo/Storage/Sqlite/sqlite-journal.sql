@@ -194,4 +194,20 @@ CREATE TABLE IF NOT EXISTS vetrina_ad_charges
     PRIMARY KEY (campaign_id, product_id, shopper_id)
 ) WITHOUT ROWID;
 
+-- Brands' fulfilment books (see IFulfilmentBook): a row per order with its stage, 0 to ship, 1 to deliver, 2 done,
+-- and when it was placed (Unix microseconds). The sales projection inserts placed orders and each order's change of
+-- stage upserts its row; a row's stage only ever rises, so the two may arrive in any order and a repeat changes
+-- nothing. The index serves the console's lists: a brand's orders at one stage, oldest first, and their count.
+CREATE TABLE IF NOT EXISTS vetrina_order_fulfilment
+(
+    order_id    TEXT    NOT NULL PRIMARY KEY,
+    brand_id    TEXT    NOT NULL,
+    stage       INTEGER NOT NULL CHECK (stage BETWEEN 0 AND 2),
+    created_us  INTEGER NOT NULL,
+    currency    TEXT    NOT NULL,
+    total_minor INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE INDEX IF NOT EXISTS vetrina_order_fulfilment_brand ON vetrina_order_fulfilment (brand_id, stage, created_us, order_id);
+
 COMMIT;
