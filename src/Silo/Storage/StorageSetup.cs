@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Vetrina.Grains.Creators;
 using System.Net;
 using Orleans.Configuration;
@@ -30,6 +32,9 @@ public static class StorageSetup
         // Grain state is stored in Orleans' own binary format (every stored type has [GenerateSerializer] with stable
         // ids), not Orleans' default Newtonsoft JSON: it is several times cheaper to write, and hot grains write often.
         silo.Services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
+        // Console cookies and form tokens are protected with keys every silo of the service shares, named the same
+        // whatever folder a silo runs from; the database modes below keep the keys in the database.
+        var dataProtection = silo.Services.AddDataProtection().SetApplicationName(settings.ServiceId);
         switch (settings.Storage)
         {
             case StorageKind.Memory:
@@ -54,6 +59,7 @@ public static class StorageSetup
                 silo.Services.AddSingleton<IReportBook>(new SqliteReportBook(sqlite));
                 silo.Services.AddSingleton<IAdSpendStore>(new SqliteAdSpendStore(sqlite));
                 silo.Services.AddSingleton<IFulfilmentBook>(new SqliteFulfilmentBook(sqlite));
+                dataProtection.AddKeyManagementOptions(o => o.XmlRepository = new SqliteKeyRing(sqlite));
                 break;
             case StorageKind.Postgres:
                 var connectionString = PostgresDatabase.WithEngineDefaults(settings.PostgresConnectionString
@@ -80,6 +86,8 @@ public static class StorageSetup
                 silo.Services.AddSingleton<IReportBook, PostgresReportBook>();
                 silo.Services.AddSingleton<IAdSpendStore, PostgresAdSpendStore>();
                 silo.Services.AddSingleton<IFulfilmentBook, PostgresFulfilmentBook>();
+                silo.Services.AddOptions<KeyManagementOptions>().Configure<NpgsqlDataSource>((o, database) => o.XmlRepository = new PostgresKeyRing(database));
+                silo.Services.AddHostedService<PostgresKeyRingStart>();
                 break;
             default:
                 throw new InvalidOperationException($"Unknown storage '{settings.Storage}'; use sqlite, memory or postgres.");

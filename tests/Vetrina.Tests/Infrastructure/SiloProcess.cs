@@ -12,9 +12,12 @@ public sealed class SiloProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private SiloProcess(Process process, Uri address, int siloPort)
+    private readonly string _home;
+
+    private SiloProcess(Process process, Uri address, int siloPort, string home)
     {
         _process = process;
+        _home = home;
         Address = address;
         SiloPort = siloPort;
     }
@@ -49,6 +52,10 @@ public sealed class SiloProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        // A home of its own, as on a machine of its own: nothing the silos share goes through the test machine's home
+        // folder (ASP.NET Core, for one, keeps its data-protection keys there unless told otherwise).
+        var home = Directory.CreateTempSubdirectory("vetrina-silo-home-").FullName;
+        start.Environment["HOME"] = home;
         start.ArgumentList.Add(Path.Combine(directory, "Vetrina.Silo.dll"));
         foreach (var argument in settings.Concat([
             $"--urls=http://127.0.0.1:{httpPort}",
@@ -59,7 +66,7 @@ public sealed class SiloProcess : IAsyncDisposable
             start.ArgumentList.Add(argument);
         }
         var process = Process.Start(start) ?? throw new InvalidOperationException("The silo process did not start.");
-        var silo = new SiloProcess(process, new Uri($"http://127.0.0.1:{httpPort}"), siloPort);
+        var silo = new SiloProcess(process, new Uri($"http://127.0.0.1:{httpPort}"), siloPort, home);
         process.OutputDataReceived += (_, e) => silo.Append(e.Data);
         process.ErrorDataReceived += (_, e) => silo.Append(e.Data);
         process.BeginOutputReadLine();
@@ -120,6 +127,7 @@ public sealed class SiloProcess : IAsyncDisposable
             await _process.WaitForExitAsync();
         }
         _process.Dispose();
+        Directory.Delete(_home, recursive: true);
     }
 
     private void Append(string? line)

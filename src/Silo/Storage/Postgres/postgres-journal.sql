@@ -232,4 +232,13 @@ CREATE TABLE IF NOT EXISTS vetrina_order_fulfilment
 
 CREATE INDEX IF NOT EXISTS vetrina_order_fulfilment_brand ON vetrina_order_fulfilment (brand_id, stage, created_at, order_id);
 
+-- The data-protection key ring every silo shares (see PostgresKeyRing): the keys that sign and encrypt console
+-- cookies and form tokens, one XML element per row, as ASP.NET Core's key manager writes them.
+CREATE TABLE IF NOT EXISTS vetrina_data_protection_keys
+(
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    friendly_name text NOT NULL,
+    xml           text NOT NULL
+);
+
 COMMIT;

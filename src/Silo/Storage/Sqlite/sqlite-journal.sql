@@ -210,4 +210,13 @@ CREATE TABLE IF NOT EXISTS vetrina_order_fulfilment
 
 CREATE INDEX IF NOT EXISTS vetrina_order_fulfilment_brand ON vetrina_order_fulfilment (brand_id, stage, created_us, order_id);
 
+-- The data-protection key ring (see SqliteKeyRing): the keys that sign and encrypt console cookies and form
+-- tokens, one XML element per row, as ASP.NET Core's key manager writes them.
+CREATE TABLE IF NOT EXISTS vetrina_data_protection_keys
+(
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    friendly_name TEXT NOT NULL,
+    xml           TEXT NOT NULL
+);
+
 COMMIT;
