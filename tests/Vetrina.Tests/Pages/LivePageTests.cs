@@ -154,6 +154,38 @@ public sealed partial class LivePageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_deal_for_every_session_shows_and_prices_the_page_and_the_sessions_own_deal_comes_first()
+    {
+        var live = await LiveAsync();
+        // A deal of the mug with no session: it prices a live buy too, so the page shows it.
+        var wide = (await Api.PostAsync($"/api/products/{live.Mug}/flash-deals",
+            new { dealPriceMinor = 900, units = 5, perBuyerLimit = 2, durationSeconds = 300 }, live.Brand.Key)).Expect(HttpStatusCode.Created).Str("dealId");
+        (await Api.PostAsync($"/api/flash-deals/{wide}/start", null, live.Brand.Key)).Expect(HttpStatusCode.OK);
+        // And one of the lamp for every session, beside the session's own (which a live buy tries first).
+        var lampWide = (await Api.PostAsync($"/api/products/{live.Lamp}/flash-deals",
+            new { dealPriceMinor = 2000, units = 5, perBuyerLimit = 2, durationSeconds = 300 }, live.Brand.Key)).Expect(HttpStatusCode.Created).Str("dealId");
+        (await Api.PostAsync($"/api/flash-deals/{lampWide}/start", null, live.Brand.Key)).Expect(HttpStatusCode.OK);
+        var own = await StartDealAsync(live);
+        var page = await OpenAsync(live.SessionId, "shopper-wide");
+        using var visitor = new PageSession(_server.Address);
+        var shown = (await visitor.GetAsync(page)).Expect(HttpStatusCode.OK);
+
+        Assert.Contains("9.00 EUR 12.00 EUR", shown.Text, StringComparison.Ordinal);
+        Assert.Contains("Flash deal · 5 of 5 left · up to 2 each · ends in 5:00", shown.Text, StringComparison.Ordinal);
+        Assert.Contains("15.00 EUR 49.99 EUR", shown.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("20.00 EUR", shown.Text, StringComparison.Ordinal);
+        // The page's script gets the deals for every session, which the session's stream does not carry.
+        Assert.Contains(wide, shown.Html, StringComparison.Ordinal);
+        Assert.Contains("data-product-deals=", shown.Html, StringComparison.Ordinal);
+
+        var receipt = (await visitor.PostFormAsync(page, shown, ("productId", live.Mug), ("quantity", "1"))).Expect(HttpStatusCode.Redirect).Location!.OriginalString;
+        var line = (await Api.OrderAsync(receipt.Split('/')[^1])).GetProperty("lines")[0];
+        Assert.Equal((wide, 900L), (line.GetProperty("dealId").GetString(), line.GetProperty("unitPriceMinor").GetInt64()));
+        var lamp = (await visitor.PostFormAsync(page, shown, ("productId", live.Lamp), ("quantity", "1"))).Expect(HttpStatusCode.Redirect).Location!.OriginalString;
+        Assert.Equal(own, (await Api.OrderAsync(lamp.Split('/')[^1])).GetProperty("lines")[0].GetProperty("dealId").GetString());
+    }
+
+    [Fact]
     public async Task Forms_without_their_token_products_outside_the_showcase_and_bad_quantities_buy_nothing()
     {
         var live = await LiveAsync();

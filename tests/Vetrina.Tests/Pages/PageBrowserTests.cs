@@ -145,6 +145,10 @@ public sealed class PageBrowserTests(Browser browser, PageBrowserTests.Site site
         (await Api.PostAsync($"/api/lives/{session}/start", null, creator.Key)).Expect(HttpStatusCode.OK);
         (await Api.SendAsync(HttpMethod.Put, $"/api/lives/{session}/showcase", new { productIds = new[] { lamp, mug } }, creator.Key)).Expect(HttpStatusCode.OK);
         (await Api.PostAsync($"/api/lives/{session}/pin", new { productId = mug }, creator.Key)).Expect(HttpStatusCode.OK);
+        // A deal of the mug for every session: it prices live buys too, though the session's stream does not tell of it.
+        var mugDeal = (await Api.PostAsync($"/api/products/{mug}/flash-deals",
+            new { dealPriceMinor = 900, units = 5, perBuyerLimit = 2, durationSeconds = 600 }, brand.Key)).Expect(HttpStatusCode.Created).Str("dealId");
+        (await Api.PostAsync($"/api/flash-deals/{mugDeal}/start", null, brand.Key)).Expect(HttpStatusCode.OK);
         var url = new Uri((await Api.PostAsync($"/api/lives/{session}/checkout-sessions", new { shopperId = $"live-{viewport}" })).Expect(HttpStatusCode.Created).Str("url"));
         var deal = "";
 
@@ -157,6 +161,10 @@ public sealed class PageBrowserTests(Browser browser, PageBrowserTests.Site site
             // Without a reload: the creator pins the lamp and the brand starts a deal on it; the page follows the stream.
             (await Api.PostAsync($"/api/lives/{session}/pin", new { productId = lamp }, creator.Key)).Expect(HttpStatusCode.OK);
             await page.Locator("[data-testid=pinned]").ShowsAsync("Desk lamp");
+            // Repainted from the stream, the mug keeps its deal for every session.
+            var mugCard = page.Locator($"[data-product='{mug}']");
+            await mugCard.Locator("[data-testid=price]").ShowsAsync("9.00 EUR");
+            await mugCard.Locator("[data-testid=deal]").ShowsAsync("5 of 5 left");
             deal = (await Api.PostAsync($"/api/products/{lamp}/flash-deals",
                 new { sessionId = session, dealPriceMinor = 1500, units = 10, perBuyerLimit = 3, durationSeconds = 600 }, brand.Key)).Expect(HttpStatusCode.Created).Str("dealId");
             (await Api.PostAsync($"/api/flash-deals/{deal}/start", null, brand.Key)).Expect(HttpStatusCode.OK);

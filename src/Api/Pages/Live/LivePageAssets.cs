@@ -67,13 +67,12 @@ public static class LivePageAssets
             if (d.status === 'counting' && t >= starts) return 'active';
             return d.status;
           };
+          // As a live buy tries them: a selling deal of the session, a selling deal for every session, then one counting down.
+          const rankOf = d => { const s = stateOf(d), selling = s === 'active' && d.remaining > 0; return selling ? (d.wide ? 1 : 0) : s === 'counting' ? (d.wide ? 3 : 2) : 9; };
           const dealOf = productId => {
             let best = null;
             for (const d of deals.values()) {
-              if (d.productId !== productId) continue;
-              const s = stateOf(d);
-              if (s === 'active' && (best === null || stateOf(best) !== 'active')) best = d;
-              else if (s === 'counting' && best === null) best = d;
+              if (d.productId === productId && rankOf(d) < 9 && (best === null || rankOf(d) < rankOf(best))) best = d;
             }
             return best;
           };
@@ -122,6 +121,8 @@ public static class LivePageAssets
           };
           const viewers = n => { document.getElementById('viewers').textContent = number(n); };
 
+          // The product's deals for every session, as the page was made: the session's stream does not tell of them.
+          for (const card of cards()) for (const d of JSON.parse(card.dataset.productDeals || '[]')) deals.set(d.dealId, { ...d, wide: true });
           const source = new EventSource(root.dataset.events);
           source.addEventListener('session', e => {
             const session = JSON.parse(e.data);

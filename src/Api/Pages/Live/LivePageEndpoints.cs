@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 using Vetrina.Api.Auth;
 using Vetrina.Api.Http;
 using Vetrina.Api.Pages.Buy;
@@ -13,8 +16,11 @@ using Vetrina.Grains.Orders;
 
 namespace Vetrina.Api.Pages.Live;
 
-/// <summary>A product of a live session's showcase as the viewer page offers it, with the deal that sets its price now, if any.</summary>
-public sealed record LiveOffer(ProductView Product, FlashDealView? Deal)
+/// <summary>
+/// A product of a live session's showcase as the viewer page offers it, with the deal that sets its price now, if any,
+/// and the product's deals for every session (JSON, as the API answers a deal), which the session's stream does not tell.
+/// </summary>
+public sealed record LiveOffer(ProductView Product, FlashDealView? Deal, string ProductWideDealsJson)
 {
     /// <summary>The deal that sells at its price now: active with units left.</summary>
     public FlashDealView? SellingDeal => Deal is { Status: DealStatus.Active, Remaining: > 0 } ? Deal : null;
@@ -157,11 +163,17 @@ public static class LivePageEndpoints
         var now = clock.UtcNow;
         var creator = grains.GetGrain<ICreatorGrain>(live.CreatorId).GetAsync();
         var products = await Task.WhenAll(live.Showcase.Select(id => grains.GetGrain<IProductGrain>(id).GetAsync()));
-        var offers = products.OfType<ProductView>().Where(p => p.Status == ProductStatus.Active)
-            .Select(p => new LiveOffer(p.Public(), CurrentDeal(live, p.ProductId, now)))
-            // The pinned product first, as the page's script keeps it.
-            .OrderByDescending(o => o.Product.ProductId == live.PinnedProductId)
-            .ToList();
+        // Deals written into the page for its script as the API writes them.
+        var json = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+        var offers = new List<LiveOffer>();
+        foreach (var product in products.OfType<ProductView>().Where(p => p.Status == ProductStatus.Active))
+        {
+            var wide = await ProductWideDealsAsync(grains, product.ProductId, now);
+            offers.Add(new LiveOffer(product.Public(), CurrentDeal(live.Deals.Where(d => d.ProductId == product.ProductId).Select(d => d.AsOf(now)).Concat(wide)),
+                JsonSerializer.Serialize(wide, json)));
+        }
+        // The pinned product first, as the page's script keeps it.
+        offers = [.. offers.OrderByDescending(o => o.Product.ProductId == live.PinnedProductId)];
         var (field, antiforgery) = PageAnswers.Antiforgery(context);
         return PageAnswers.Page<LivePage>(context, new()
         {
@@ -179,11 +191,22 @@ public static class LivePageEndpoints
         }, status);
     }
 
-    /// <summary>The session's deal on a product that matters now: an active one first, else one counting down.</summary>
-    private static FlashDealView? CurrentDeal(LiveSessionView live, string productId, DateTimeOffset now)
+    /// <summary>
+    /// The deal that matters now among a product's deals, the session's own before those for every session (the order
+    /// in which a live buy tries them): the first one selling, else the first one counting down.
+    /// </summary>
+    private static FlashDealView? CurrentDeal(IEnumerable<FlashDealView> candidates)
     {
-        var deals = live.Deals.Where(d => d.ProductId == productId).Select(d => d.AsOf(now)).ToList();
-        return deals.FirstOrDefault(d => d.Status == DealStatus.Active) ?? deals.FirstOrDefault(d => d.Status == DealStatus.Counting);
+        var deals = candidates.ToList();
+        return deals.FirstOrDefault(d => d is { Status: DealStatus.Active, Remaining: > 0 }) ?? deals.FirstOrDefault(d => d.Status == DealStatus.Counting);
+    }
+
+    /// <summary>The product's running deals for every session (no session of their own): a live buy gets their price too.</summary>
+    private static async Task<List<FlashDealView>> ProductWideDealsAsync(IGrainFactory grains, string productId, DateTimeOffset now)
+    {
+        var refs = (await grains.GetGrain<IProductGrain>(productId).QuoteAsync())?.Deals ?? [];
+        var views = await Task.WhenAll(refs.Where(r => r.SessionId is null).Select(r => grains.GetGrain<IFlashDealGrain>(r.DealId).GetAsync()));
+        return [.. views.OfType<FlashDealView>().Select(d => d.AsOf(now)).Where(d => d.Status is DealStatus.Active or DealStatus.Counting)];
     }
 
     private static RazorComponentResult Unknown(HttpContext context) =>
