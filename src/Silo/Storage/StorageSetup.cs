@@ -34,6 +34,12 @@ public static class StorageSetup
         silo.Services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
         // Console cookies and form tokens are protected with keys every silo of the service shares, named the same
         // whatever folder a silo runs from; the database modes below keep the keys in the database.
+        if (settings.Storage == StorageKind.Postgres)
+        {
+            // Registered before data protection's own hosted service, which starts next and would otherwise make a key
+            // of its own, without the lock, when the ring is empty.
+            silo.Services.AddHostedService<PostgresKeyRingStart>();
+        }
         var dataProtection = silo.Services.AddDataProtection().SetApplicationName(settings.ServiceId);
         switch (settings.Storage)
         {
@@ -87,7 +93,6 @@ public static class StorageSetup
                 silo.Services.AddSingleton<IAdSpendStore, PostgresAdSpendStore>();
                 silo.Services.AddSingleton<IFulfilmentBook, PostgresFulfilmentBook>();
                 silo.Services.AddOptions<KeyManagementOptions>().Configure<NpgsqlDataSource>((o, database) => o.XmlRepository = new PostgresKeyRing(database));
-                silo.Services.AddHostedService<PostgresKeyRingStart>();
                 break;
             default:
                 throw new InvalidOperationException($"Unknown storage '{settings.Storage}'; use sqlite, memory or postgres.");

@@ -165,15 +165,15 @@ public static class LivePageEndpoints
         var products = await Task.WhenAll(live.Showcase.Select(id => grains.GetGrain<IProductGrain>(id).GetAsync()));
         // Deals written into the page for its script as the API writes them.
         var json = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
-        var offers = new List<LiveOffer>();
-        foreach (var product in products.OfType<ProductView>().Where(p => p.Status == ProductStatus.Active))
-        {
-            var wide = await ProductWideDealsAsync(grains, product.ProductId, now);
-            offers.Add(new LiveOffer(product.Public(), CurrentDeal(live.Deals.Where(d => d.ProductId == product.ProductId).Select(d => d.AsOf(now)).Concat(wide)),
-                JsonSerializer.Serialize(wide, json)));
-        }
-        // The pinned product first, as the page's script keeps it.
-        offers = [.. offers.OrderByDescending(o => o.Product.ProductId == live.PinnedProductId)];
+        var offers = (await Task.WhenAll(products.OfType<ProductView>().Where(p => p.Status == ProductStatus.Active).Select(async product =>
+            {
+                var wide = await ProductWideDealsAsync(grains, product.ProductId, now);
+                return new LiveOffer(product.Public(), CurrentDeal(live.Deals.Where(d => d.ProductId == product.ProductId).Select(d => d.AsOf(now)).Concat(wide)),
+                    JsonSerializer.Serialize(wide, json));
+            })))
+            // The pinned product first, as the page's script keeps it.
+            .OrderByDescending(o => o.Product.ProductId == live.PinnedProductId)
+            .ToList();
         var (field, antiforgery) = PageAnswers.Antiforgery(context);
         return PageAnswers.Page<LivePage>(context, new()
         {
