@@ -4,13 +4,14 @@ namespace Vetrina.Grains.Journal;
 
 /// <summary>
 /// The journal of memory mode (one silo, nothing survives a restart): the same rules as the database journals,
-/// each call one atomic step under a lock.
+/// each call one atomic step under a lock. Its orders' fulfilment stages are its fulfilment book.
 /// </summary>
-public sealed class InMemorySalesJournal : ISalesJournal
+public sealed class InMemorySalesJournal : ISalesJournal, IFulfilmentBook
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, CheckoutRecord> _checkouts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, OrderDraft> _orders = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, FulfilmentStage> _stages = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StockCounts> _stock = new(StringComparer.Ordinal);
     private readonly HashSet<string> _restocks = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ChargeIntent> _charges = new(StringComparer.Ordinal);
@@ -145,6 +146,32 @@ public sealed class InMemorySalesJournal : ISalesJournal
             return Task.FromResult(_orders.GetValueOrDefault(orderId));
         }
     }
+
+    public Task AdvanceAsync(string orderId, FulfilmentStage stage, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            if (_orders.ContainsKey(orderId) && StageLocked(orderId) < stage)
+            {
+                _stages[orderId] = stage;
+            }
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task<FulfilmentPage> ListAsync(string brandId, FulfilmentStage stage, int limit, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            var matching = _orders.Values.Where(o => o.BrandId == brandId && StageLocked(o.OrderId) == stage).ToList();
+            var oldest = matching.OrderBy(o => o.CreatedAt).ThenBy(o => o.OrderId, StringComparer.Ordinal).Take(limit)
+                .Select(o => new FulfilmentItem(o.OrderId, o.CreatedAt, o.Currency, o.TotalMinor)).ToList();
+            return Task.FromResult(new FulfilmentPage(matching.Count, oldest));
+        }
+    }
+
+    /// <summary>An order is journalled to ship; only its later stages are kept.</summary>
+    private FulfilmentStage StageLocked(string orderId) => _stages.GetValueOrDefault(orderId, FulfilmentStage.ToShip);
 
     public Task<StockCounts?> ReadStockAsync(string productId, CancellationToken cancellationToken = default)
     {

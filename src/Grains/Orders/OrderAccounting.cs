@@ -23,7 +23,7 @@ public sealed class OrderAccounting
     private readonly Dictionary<string, ProductSales> _brandByProduct = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (CreatorSales Totals, Dictionary<string, ProductSales> Products)> _sessions = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Owner, string Dimension), ReportCell> _report = [];
-    private FulfilmentEntry? _fulfilment;
+    private FulfilmentStage? _stage;
 
     public static OrderAccounting Of(OrderState order)
     {
@@ -32,8 +32,7 @@ public sealed class OrderAccounting
         {
             return accounting;
         }
-        accounting._fulfilment = new FulfilmentEntry(order.Draft.OrderId, order.Draft.BrandId, FulfilmentEntry.StageOf(order.Status),
-            order.Draft.CreatedAt, order.Draft.Currency, order.Draft.TotalMinor);
+        accounting._stage = IFulfilmentBook.StageOf(order.Status);
         var settled = order.Status == OrderStatus.Completed;
         for (var i = 0; i < order.Draft.Lines.Count; i++)
         {
@@ -134,9 +133,10 @@ public sealed class OrderAccounting
         {
             yield return OrderEffect.ForReport($"{operationPrefix}/report", cells);
         }
-        if (after._fulfilment is { } fulfilment && fulfilment.Stage != before._fulfilment?.Stage)
+        // A placement's stage (to ship) is journalled with the order itself: only a change of a placed order moves it.
+        if (before._stage is { } was && after._stage is { } now && was != now)
         {
-            yield return OrderEffect.ForFulfilment($"{operationPrefix}/fulfilment", fulfilment);
+            yield return OrderEffect.ForFulfilment($"{operationPrefix}/fulfilment", change.OrderId, now);
         }
     }
 

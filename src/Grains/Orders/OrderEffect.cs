@@ -32,14 +32,14 @@ public sealed record OrderEffect(
     [property: Id(5)] SalesEntry? Sales = null,
     [property: Id(6)] long Amount = 0,
     [property: Id(7)] LiveSaleEntry? LiveSale = null,
-    [property: Id(8)] IReadOnlyList<Reports.ReportCell>? Report = null,
-    [property: Id(9)] FulfilmentEntry? Fulfilment = null)
+    [property: Id(8)] IReadOnlyList<Reports.ReportCell>? Report = null)
 {
     /// <summary>Figures for the report projection (<see cref="Reports.IReportBook"/>), added once by operation id.</summary>
     public static OrderEffect ForReport(string operationId, IReadOnlyList<Reports.ReportCell> cells) => new(operationId, OrderEffectKind.Report, "", Report: cells);
 
     /// <summary>The order's new stage in its brand's fulfilment book (<see cref="IFulfilmentBook"/>), which only moves forward.</summary>
-    public static OrderEffect ForFulfilment(string operationId, FulfilmentEntry entry) => new(operationId, OrderEffectKind.Fulfilment, entry.BrandId, Fulfilment: entry);
+    public static OrderEffect ForFulfilment(string operationId, string orderId, FulfilmentStage stage) =>
+        new(operationId, OrderEffectKind.Fulfilment, orderId, Amount: (long)stage);
 
     public static OrderEffect ForLiveSession(string sessionId, LiveSaleEntry entry) => new(entry.OperationId, OrderEffectKind.LiveSales, sessionId, LiveSale: entry);
 

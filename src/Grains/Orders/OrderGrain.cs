@@ -432,7 +432,7 @@ public sealed class OrderGrain(
         OrderEffectKind.Restock => GrainFactory.GetGrain<IProductGrain>(effect.TargetId).RestockAsync(effect.OperationId, (int)effect.Amount),
         OrderEffectKind.PaymentRefund => payments.RefundAsync(effect.OperationId, effect.TargetId, effect.Amount, S.Draft!.Currency),
         OrderEffectKind.Report => reports.ApplyAsync(effect.OperationId, effect.Report!),
-        OrderEffectKind.Fulfilment => fulfilment.RecordAsync([effect.Fulfilment!]),
+        OrderEffectKind.Fulfilment => fulfilment.AdvanceAsync(effect.TargetId, (FulfilmentStage)effect.Amount),
         _ => throw new InvalidOperationException($"Unknown effect kind {effect.Kind}."),
     };
 

@@ -34,14 +34,14 @@ public sealed class JournalOptions
 
 /// <summary>
 /// This silo's journal writer and its projection. The writer numbers the batches its desk commits. The projection
-/// carries what they sold into creators' ledgers, links' stats, brands' sales and fulfilment books, off the buy path: one call per
+/// carries what they sold into creators' ledgers, links' stats and brands' sales, off the buy path: one call per
 /// target for everything committed since the last round, not one per order. Rounds go out in journal order and each
 /// target's share is repeated until it lands, which lets a target keep a watermark per writer
 /// (<see cref="JournalWatermarks"/>) instead of a set of applied ids. Before each round the writer's row says which
 /// batches it covers, so that when a silo dies another one re-sends exactly that round and then the rest, from the
 /// journal: nothing a dead silo committed is lost from the aggregates, and nothing is counted twice.
 /// </summary>
-public sealed class SalesProjector(IGrainFactory grains, ISalesJournal journal, IReportBook reports, IFulfilmentBook fulfilment, IOptions<JournalOptions> options, ILogger<SalesProjector> logger) : BackgroundService
+public sealed class SalesProjector(IGrainFactory grains, ISalesJournal journal, IReportBook reports, IOptions<JournalOptions> options, ILogger<SalesProjector> logger) : BackgroundService
 {
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
     private readonly Channel<(JournalPosition Position, IReadOnlyList<OrderDraft> Orders)> _committed =
@@ -267,11 +267,6 @@ public sealed class SalesProjector(IGrainFactory grains, ISalesJournal journal, 
             var cells = ReportCell.Sum(round.Report);
             sends.Add(UntilDoneAsync(() => reports.ApplyAsync($"journal/{position}", cells, stoppingToken), stoppingToken));
         }
-        if (round.Fulfilment.Count > 0)
-        {
-            // Entries only move forward: a round re-sent after a takeover never reopens an order shipped meanwhile.
-            sends.Add(UntilDoneAsync(() => fulfilment.RecordAsync(round.Fulfilment, stoppingToken), stoppingToken));
-        }
         return Task.WhenAll(sends);
     }
 
@@ -344,8 +339,6 @@ public sealed class SalesProjector(IGrainFactory grains, ISalesJournal journal, 
 
         public List<ReportCell> Report { get; } = [];
 
-        public List<FulfilmentEntry> Fulfilment { get; } = [];
-
         public void Add(JournalPosition position, IReadOnlyList<OrderDraft> orders)
         {
             Position = position;
@@ -374,9 +367,6 @@ public sealed class SalesProjector(IGrainFactory grains, ISalesJournal journal, 
                             break;
                         case OrderEffectKind.Report:
                             Report.AddRange(effect.Report!);
-                            break;
-                        case OrderEffectKind.Fulfilment:
-                            Fulfilment.Add(effect.Fulfilment!);
                             break;
                     }
                 }

@@ -21,6 +21,8 @@ public static class SqliteDatabase
         }.ToString();
         using var connection = new SqliteConnection(connectionString);
         connection.Open();
+        // Before the script, whose index names the column: a file made before stages were kept gets it (NULL: no stage).
+        AddColumnIfMissing(connection, "vetrina_journal_orders", "stage", "INTEGER");
         foreach (var script in new[] { SchemaResource, JournalResource })
         {
             using var command = connection.CreateCommand();
@@ -35,10 +37,15 @@ public static class SqliteDatabase
     private static void AddColumnIfMissing(SqliteConnection connection, string table, string column, string type)
     {
         using var probe = connection.CreateCommand();
-        probe.CommandText = $"SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = '{column}'";
-        if (Convert.ToInt64(probe.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0)
+        // No columns at all: the table does not exist yet, and the script creates it with the column.
+        probe.CommandText = $"SELECT COUNT(*), COUNT(*) FILTER (WHERE name = '{column}') FROM pragma_table_info('{table}')";
+        using (var reader = probe.ExecuteReader())
         {
-            return;
+            reader.Read();
+            if (reader.GetInt64(0) == 0 || reader.GetInt64(1) > 0)
+            {
+                return;
+            }
         }
         using var alter = connection.CreateCommand();
         alter.CommandText = $"ALTER TABLE {table} ADD COLUMN {column} {type}";

@@ -48,12 +48,13 @@ public static class StorageSetup
                 silo.Services.AddKeyedSingleton<IGrainStorage>(StateStorage.Name,
                     (services, _) => new InProcessGrainStorage(services.GetRequiredService<IGrainStorageSerializer>()));
                 silo.UseInMemoryReminderService();
-                silo.Services.AddSingleton<ISalesJournal, InMemorySalesJournal>();
+                silo.Services.AddSingleton<InMemorySalesJournal>();
+                silo.Services.AddSingleton<ISalesJournal>(services => services.GetRequiredService<InMemorySalesJournal>());
+                silo.Services.AddSingleton<IFulfilmentBook>(services => services.GetRequiredService<InMemorySalesJournal>());
                 silo.Services.AddSingleton<IClickJournal, InMemoryClickJournal>();
                 silo.Services.AddSingleton<ICreatorBooks, InMemoryCreatorBooks>();
                 silo.Services.AddSingleton<IReportBook, InMemoryReportBook>();
                 silo.Services.AddSingleton<IAdSpendStore, InMemoryAdSpendStore>();
-                silo.Services.AddSingleton<IFulfilmentBook, InMemoryFulfilmentBook>();
                 break;
             case StorageKind.Sqlite:
                 silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, serviceId: settings.ServiceId, clusterId: settings.ClusterId);

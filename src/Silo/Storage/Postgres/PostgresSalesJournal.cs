@@ -25,8 +25,8 @@ public sealed class PostgresSalesJournal(NpgsqlDataSource database) : ISalesJour
             RETURNING checkout_id
         ),
         orders AS (
-            INSERT INTO vetrina_journal_orders (order_id, checkout_id, brand_id, shopper_id, currency, total_minor, created_at, draft)
-            SELECT o, c, b, s, cur, tot, cr, d
+            INSERT INTO vetrina_journal_orders (order_id, checkout_id, brand_id, shopper_id, currency, total_minor, created_at, draft, stage)
+            SELECT o, c, b, s, cur, tot, cr, d, 0
             FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[], $12::timestamptz[], $13::text[]) AS t(o, c, b, s, cur, tot, cr, d)
             WHERE c IN (SELECT checkout_id FROM inserted)
             ON CONFLICT (order_id) DO NOTHING

@@ -5,7 +5,8 @@
 --
 --   * vetrina_journal_checkouts: one row per checkout id, its first outcome (JSON), written by one desk batch.
 --     The primary key is what makes a replayed Idempotency-Key unable to sell twice.
---   * vetrina_journal_orders: one row per order of a paid checkout; an order grain loads its row when first read.
+--   * vetrina_journal_orders: one row per order of a paid checkout; an order grain loads its row when first read;
+--     its fulfilment stage, kept by the order as it is shipped, delivered or ends, lists the brand's work.
 --   * vetrina_product_stock: the stock a product sells from. The CHECK is the database's own refusal to
 --     oversell: a batch whose update would take sold above stocked fails as a whole and writes nothing.
 --   * vetrina_stock_operations: restocks already applied, by operation id, so a repeated restock does nothing.
@@ -45,10 +46,25 @@ CREATE TABLE IF NOT EXISTS vetrina_journal_orders
     currency    text        NOT NULL,
     total_minor bigint      NOT NULL,
     created_at  timestamptz NOT NULL,
-    draft       text        NOT NULL
+    draft       text        NOT NULL,
+    stage       smallint
 );
 
-CREATE INDEX IF NOT EXISTS vetrina_journal_orders_brand ON vetrina_journal_orders (brand_id, created_at);
+-- stage is where the order stands in its brand's work (see IFulfilmentBook): 0 to ship (as journalled), 1 to deliver,
+-- 2 done; an order's change of stage only ever raises it. NULL: journalled by a build that kept no stage (the column
+-- is added to such a journal, and the order gets a stage at its next change). The index serves the brand console's
+-- lists (a brand's orders at one stage, oldest first) and replaces the former (brand_id, created_at) one.
+DO $$
+BEGIN
+    -- Only when missing: ALTER TABLE would otherwise lock the journal's hottest table at every silo start.
+    IF NOT EXISTS (SELECT FROM information_schema.columns
+                   WHERE table_schema = current_schema() AND table_name = 'vetrina_journal_orders' AND column_name = 'stage') THEN
+        ALTER TABLE vetrina_journal_orders ADD COLUMN stage smallint;
+    END IF;
+END
+$$;
+CREATE INDEX IF NOT EXISTS vetrina_journal_orders_stage ON vetrina_journal_orders (brand_id, stage, created_at, order_id);
+DROP INDEX IF EXISTS vetrina_journal_orders_brand;
 
 CREATE TABLE IF NOT EXISTS vetrina_product_stock
 (
@@ -214,23 +230,6 @@ CREATE TABLE IF NOT EXISTS vetrina_ad_charges
     charged_at  timestamptz      NOT NULL,
     PRIMARY KEY (campaign_id, product_id, shopper_id)
 );
-
--- Brands' fulfilment books (see IFulfilmentBook): a row per order with its stage, 0 to ship, 1 to deliver, 2 done.
--- The sales projection inserts placed orders and each order's change of stage upserts its row; a row's stage only
--- ever rises (the WHERE of the upsert), so the two may arrive in any order and a repeat changes nothing. The index
--- serves the console's lists: a brand's orders at one stage, oldest first, and their count.
-CREATE TABLE IF NOT EXISTS vetrina_order_fulfilment
-(
-    order_id    text COLLATE "C" NOT NULL PRIMARY KEY,
-    brand_id    text COLLATE "C" NOT NULL,
-    stage       smallint         NOT NULL,
-    created_at  timestamptz      NOT NULL,
-    currency    text             NOT NULL,
-    total_minor bigint           NOT NULL,
-    CONSTRAINT vetrina_order_fulfilment_stage_known CHECK (stage BETWEEN 0 AND 2)
-);
-
-CREATE INDEX IF NOT EXISTS vetrina_order_fulfilment_brand ON vetrina_order_fulfilment (brand_id, stage, created_at, order_id);
 
 -- The data-protection key ring every silo shares (see PostgresKeyRing): the keys that sign and encrypt console
 -- cookies and form tokens, one XML element per row, as ASP.NET Core's key manager writes them.

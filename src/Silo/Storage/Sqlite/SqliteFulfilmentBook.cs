@@ -1,53 +1,31 @@
+using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Vetrina.Grains.Orders;
 
 namespace Vetrina.Silo.Storage.Sqlite;
 
-/// <summary>The fulfilment books of the embedded default (vetrina_order_fulfilment in sqlite-journal.sql); times in Unix microseconds.</summary>
+/// <summary>The fulfilment book of the embedded default: the stage column of vetrina_journal_orders (sqlite-journal.sql).</summary>
 public sealed class SqliteFulfilmentBook(string connectionString) : IFulfilmentBook
 {
-    public async Task RecordAsync(IReadOnlyList<FulfilmentEntry> entries, CancellationToken cancellationToken = default)
+    public async Task AdvanceAsync(string orderId, FulfilmentStage stage, CancellationToken cancellationToken = default)
     {
-        if (entries.Count == 0)
-        {
-            return;
-        }
         await using var connection = await OpenAsync(cancellationToken);
-        await using var transaction = connection.BeginTransaction(deferred: false);
         await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = """
-            INSERT INTO vetrina_order_fulfilment (order_id, brand_id, stage, created_us, currency, total_minor)
-            VALUES ($order, $brand, $stage, $created, $currency, $total)
-            ON CONFLICT (order_id) DO UPDATE SET stage = excluded.stage
-            WHERE vetrina_order_fulfilment.stage < excluded.stage
-            """;
-        foreach (var name in new[] { "$order", "$brand", "$stage", "$created", "$currency", "$total" })
-        {
-            command.Parameters.Add(new SqliteParameter { ParameterName = name });
-        }
-        command.Prepare();
-        foreach (var entry in entries)
-        {
-            command.Parameters[0].Value = entry.OrderId;
-            command.Parameters[1].Value = entry.BrandId;
-            command.Parameters[2].Value = (int)entry.Stage;
-            command.Parameters[3].Value = (entry.CreatedAt.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
-            command.Parameters[4].Value = entry.Currency;
-            command.Parameters[5].Value = entry.TotalMinor;
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-        await transaction.CommitAsync(cancellationToken);
+        command.CommandText = "UPDATE vetrina_journal_orders SET stage = $stage WHERE order_id = $order AND (stage IS NULL OR stage < $stage)";
+        command.Parameters.AddWithValue("$order", orderId);
+        command.Parameters.AddWithValue("$stage", (int)stage);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task<FulfilmentPage> ListAsync(string brandId, FulfilmentStage stage, int limit, CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
+        // created_at is the journal's round-trip UTC text: fixed width, so its order is time order.
         command.CommandText = """
-            SELECT count(*) FROM vetrina_order_fulfilment WHERE brand_id = $brand AND stage = $stage;
-            SELECT order_id, created_us, currency, total_minor FROM vetrina_order_fulfilment
-            WHERE brand_id = $brand AND stage = $stage ORDER BY created_us, order_id LIMIT $limit;
+            SELECT count(*) FROM vetrina_journal_orders WHERE brand_id = $brand AND stage = $stage;
+            SELECT order_id, created_at, currency, total_minor FROM vetrina_journal_orders
+            WHERE brand_id = $brand AND stage = $stage ORDER BY created_at, order_id LIMIT $limit;
             """;
         command.Parameters.AddWithValue("$brand", brandId);
         command.Parameters.AddWithValue("$stage", (int)stage);
@@ -56,10 +34,11 @@ public sealed class SqliteFulfilmentBook(string connectionString) : IFulfilmentB
         await reader.ReadAsync(cancellationToken);
         var total = reader.GetInt64(0);
         await reader.NextResultAsync(cancellationToken);
-        var orders = new List<FulfilmentEntry>();
+        var orders = new List<FulfilmentItem>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            orders.Add(new FulfilmentEntry(reader.GetString(0), brandId, stage, DateTimeOffset.UnixEpoch.AddTicks(reader.GetInt64(1) * 10), reader.GetString(2), reader.GetInt64(3)));
+            var createdAt = DateTimeOffset.Parse(reader.GetString(1), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+            orders.Add(new FulfilmentItem(reader.GetString(0), createdAt, reader.GetString(2), reader.GetInt64(3)));
         }
         return new FulfilmentPage(total, orders);
     }

@@ -27,8 +27,8 @@ public sealed class SqliteSalesJournal(string connectionString) : ISalesJournal
             VALUES ($id, $writer, $sequence, $succeeded, $record) ON CONFLICT (checkout_id) DO NOTHING
             """, "$id", "$writer", "$sequence", "$succeeded", "$record");
         using var insertOrder = Prepare(connection, transaction, """
-            INSERT INTO vetrina_journal_orders (order_id, checkout_id, brand_id, shopper_id, currency, total_minor, created_at, draft)
-            VALUES ($id, $checkout, $brand, $shopper, $currency, $total, $created, $draft) ON CONFLICT (order_id) DO NOTHING
+            INSERT INTO vetrina_journal_orders (order_id, checkout_id, brand_id, shopper_id, currency, total_minor, created_at, draft, stage)
+            VALUES ($id, $checkout, $brand, $shopper, $currency, $total, $created, $draft, 0) ON CONFLICT (order_id) DO NOTHING
             """, "$id", "$checkout", "$brand", "$shopper", "$currency", "$total", "$created", "$draft");
         using var clearCharge = Prepare(connection, transaction, "DELETE FROM vetrina_journal_charges WHERE checkout_id = $id", "$id");
         using var addBuyer = Prepare(connection, transaction, """

@@ -3,7 +3,8 @@
 -- Idempotent: applied at every start. The tables mirror postgres-journal.sql:
 --   * vetrina_journal_checkouts: one row per checkout id, its first outcome (JSON); the primary key is what makes
 --     a replayed Idempotency-Key unable to sell twice.
---   * vetrina_journal_orders: one row per order of a paid checkout; an order grain loads its row when first read.
+--   * vetrina_journal_orders: one row per order of a paid checkout; an order grain loads its row when first read;
+--     its fulfilment stage lists the brand's work.
 --   * vetrina_product_stock: the stock a product sells from; the batch's update is conditional on
 --     sold + units <= stocked and the CHECK backs it, so the database itself refuses an oversell.
 --   * vetrina_stock_operations: restocks already applied, by operation id.
@@ -37,10 +38,14 @@ CREATE TABLE IF NOT EXISTS vetrina_journal_orders
     currency    TEXT    NOT NULL,
     total_minor INTEGER NOT NULL,
     created_at  TEXT    NOT NULL,
-    draft       TEXT    NOT NULL
+    draft       TEXT    NOT NULL,
+    stage       INTEGER
 );
 
-CREATE INDEX IF NOT EXISTS vetrina_journal_orders_brand ON vetrina_journal_orders (brand_id, created_at);
+-- stage: 0 to ship, 1 to deliver, 2 done, only ever raised; NULL for orders journalled before stages were kept (the
+-- column is added to such a file before this script runs). The index serves the brand console's lists.
+CREATE INDEX IF NOT EXISTS vetrina_journal_orders_stage ON vetrina_journal_orders (brand_id, stage, created_at, order_id);
+DROP INDEX IF EXISTS vetrina_journal_orders_brand;
 
 CREATE TABLE IF NOT EXISTS vetrina_product_stock
 (
@@ -193,22 +198,6 @@ CREATE TABLE IF NOT EXISTS vetrina_ad_charges
     charged_us  INTEGER NOT NULL,
     PRIMARY KEY (campaign_id, product_id, shopper_id)
 ) WITHOUT ROWID;
-
--- Brands' fulfilment books (see IFulfilmentBook): a row per order with its stage, 0 to ship, 1 to deliver, 2 done,
--- and when it was placed (Unix microseconds). The sales projection inserts placed orders and each order's change of
--- stage upserts its row; a row's stage only ever rises, so the two may arrive in any order and a repeat changes
--- nothing. The index serves the console's lists: a brand's orders at one stage, oldest first, and their count.
-CREATE TABLE IF NOT EXISTS vetrina_order_fulfilment
-(
-    order_id    TEXT    NOT NULL PRIMARY KEY,
-    brand_id    TEXT    NOT NULL,
-    stage       INTEGER NOT NULL CHECK (stage BETWEEN 0 AND 2),
-    created_us  INTEGER NOT NULL,
-    currency    TEXT    NOT NULL,
-    total_minor INTEGER NOT NULL
-) WITHOUT ROWID;
-
-CREATE INDEX IF NOT EXISTS vetrina_order_fulfilment_brand ON vetrina_order_fulfilment (brand_id, stage, created_us, order_id);
 
 -- The data-protection key ring (see SqliteKeyRing): the keys that sign and encrypt console cookies and form
 -- tokens, one XML element per row, as ASP.NET Core's key manager writes them.
