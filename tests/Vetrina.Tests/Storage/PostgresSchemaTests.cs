@@ -24,6 +24,30 @@ public sealed class PostgresSchemaTests
     }
 
     [Fact]
+    public async Task A_silo_starting_beside_running_buys_takes_no_lock_that_holds_them_up()
+    {
+        var connectionString = await TestPostgres.CreateDatabaseAsync("schemalocks");
+        PostgresDatabase.Prepare(connectionString);
+        // Running silos' open writes: on every table of ours, the lock a write holds until it commits, which a CREATE INDEX
+        // or ALTER TABLE would wait for (and make every later write wait behind it).
+        await using var running = new NpgsqlConnection(connectionString);
+        await running.OpenAsync();
+        await using var writes = await running.BeginTransactionAsync();
+        await using (var tables = new NpgsqlCommand("SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables WHERE tablename LIKE 'vetrina%' OR tablename LIKE 'orleans%'", running, writes))
+        {
+            var names = (string)(await tables.ExecuteScalarAsync())!;
+            Assert.Contains("vetrina_journal_orders", names, StringComparison.Ordinal);
+            await using var lockAll = new NpgsqlCommand($"LOCK TABLE {names} IN ROW EXCLUSIVE MODE", running, writes);
+            await lockAll.ExecuteNonQueryAsync();
+        }
+
+        // The start's schema step finishes while those writes are still open: it waited on none of them.
+        var start = Task.Run(() => PostgresDatabase.Prepare(connectionString + ";Command Timeout=20"));
+        await start.WaitAsync(TimeSpan.FromSeconds(30));
+        await writes.RollbackAsync();
+    }
+
+    [Fact]
     public async Task Silos_starting_together_on_an_empty_database_create_the_schema_and_its_indexes_once()
     {
         var connectionString = await TestPostgres.CreateDatabaseAsync("schemafresh");

@@ -1,7 +1,9 @@
 -- Vetrina: the sales journal in PostgreSQL, tables of our own beside Orleans' (see PostgresSalesJournal).
 --
 -- Idempotent and safe to run concurrently: applied at every silo start, serialised by the same advisory lock as
--- the Orleans script.
+-- the Orleans script. Columns and indexes are added only when missing (a DO block looks first): ALTER TABLE and
+-- CREATE INDEX IF NOT EXISTS would lock their table until this transaction ends, at every start, even when there was
+-- nothing to add, and a silo joining a running cluster would hold up its buys meanwhile.
 --
 --   * vetrina_journal_checkouts: one row per checkout id, its first outcome (JSON), written by one desk batch.
 --     The primary key is what makes a replayed Idempotency-Key unable to sell twice.
@@ -35,7 +37,7 @@ CREATE TABLE IF NOT EXISTS vetrina_journal_checkouts
     recorded_at    timestamptz NOT NULL DEFAULT now()
 );
 
-CREATE INDEX IF NOT EXISTS vetrina_journal_checkouts_batch ON vetrina_journal_checkouts (writer_id, batch_sequence);
+DO $do$ BEGIN IF to_regclass('vetrina_journal_checkouts_batch') IS NULL THEN CREATE INDEX vetrina_journal_checkouts_batch ON vetrina_journal_checkouts (writer_id, batch_sequence); END IF; END $do$;
 
 CREATE TABLE IF NOT EXISTS vetrina_journal_orders
 (
@@ -54,16 +56,15 @@ CREATE TABLE IF NOT EXISTS vetrina_journal_orders
 -- 2 done; an order's change of stage only ever raises it. NULL: journalled by a build that kept no stage (the column
 -- is added to such a journal, and the order gets a stage at its next change). The index serves the brand console's
 -- lists (a brand's orders at one stage, oldest first) and replaces the former (brand_id, created_at) one.
-DO $$
+DO $do$
 BEGIN
-    -- Only when missing: ALTER TABLE would otherwise lock the journal's hottest table at every silo start.
     IF NOT EXISTS (SELECT FROM information_schema.columns
                    WHERE table_schema = current_schema() AND table_name = 'vetrina_journal_orders' AND column_name = 'stage') THEN
         ALTER TABLE vetrina_journal_orders ADD COLUMN stage smallint;
     END IF;
 END
-$$;
-CREATE INDEX IF NOT EXISTS vetrina_journal_orders_stage ON vetrina_journal_orders (brand_id, stage, created_at, order_id);
+$do$;
+DO $do$ BEGIN IF to_regclass('vetrina_journal_orders_stage') IS NULL THEN CREATE INDEX vetrina_journal_orders_stage ON vetrina_journal_orders (brand_id, stage, created_at, order_id); END IF; END $do$;
 DROP INDEX IF EXISTS vetrina_journal_orders_brand;
 
 CREATE TABLE IF NOT EXISTS vetrina_product_stock
@@ -91,7 +92,7 @@ CREATE TABLE IF NOT EXISTS vetrina_journal_charges
     created_at   timestamptz NOT NULL
 );
 
-CREATE INDEX IF NOT EXISTS vetrina_journal_charges_age ON vetrina_journal_charges (created_at);
+DO $do$ BEGIN IF to_regclass('vetrina_journal_charges_age') IS NULL THEN CREATE INDEX vetrina_journal_charges_age ON vetrina_journal_charges (created_at); END IF; END $do$;
 
 CREATE TABLE IF NOT EXISTS vetrina_journal_writers
 (
@@ -117,9 +118,16 @@ CREATE TABLE IF NOT EXISTS vetrina_shopper_clicks
 );
 
 -- A click on a brand's ad (empty code and creator) names its campaign; added to tables made before ads existed.
-ALTER TABLE vetrina_shopper_clicks ADD COLUMN IF NOT EXISTS campaign_id text;
+DO $do$
+BEGIN
+    IF NOT EXISTS (SELECT FROM information_schema.columns
+                   WHERE table_schema = current_schema() AND table_name = 'vetrina_shopper_clicks' AND column_name = 'campaign_id') THEN
+        ALTER TABLE vetrina_shopper_clicks ADD COLUMN campaign_id text;
+    END IF;
+END
+$do$;
 
-CREATE INDEX IF NOT EXISTS vetrina_shopper_clicks_expiry ON vetrina_shopper_clicks (attributed_until);
+DO $do$ BEGIN IF to_regclass('vetrina_shopper_clicks_expiry') IS NULL THEN CREATE INDEX vetrina_shopper_clicks_expiry ON vetrina_shopper_clicks (attributed_until); END IF; END $do$;
 
 CREATE TABLE IF NOT EXISTS vetrina_deals
 (
@@ -154,9 +162,9 @@ CREATE TABLE IF NOT EXISTS vetrina_ledger_movements
     PRIMARY KEY (creator_id, movement_key)
 );
 
-CREATE INDEX IF NOT EXISTS vetrina_ledger_movements_time ON vetrina_ledger_movements (creator_id, currency, at);
+DO $do$ BEGIN IF to_regclass('vetrina_ledger_movements_time') IS NULL THEN CREATE INDEX vetrina_ledger_movements_time ON vetrina_ledger_movements (creator_id, currency, at); END IF; END $do$;
 
-CREATE INDEX IF NOT EXISTS vetrina_ledger_movements_run ON vetrina_ledger_movements (run_id) WHERE run_id IS NOT NULL;
+DO $do$ BEGIN IF to_regclass('vetrina_ledger_movements_run') IS NULL THEN CREATE INDEX vetrina_ledger_movements_run ON vetrina_ledger_movements (run_id) WHERE run_id IS NOT NULL; END IF; END $do$;
 
 CREATE TABLE IF NOT EXISTS vetrina_creator_currencies
 (
@@ -188,7 +196,7 @@ CREATE TABLE IF NOT EXISTS vetrina_report_cells
 -- A breakdown over a short period (the last day by hour) reads the rows of its buckets, not every bucket of its
 -- dimensions (a dozen times fewer for the last 24 hours of an owner with 100,000 cells). Key columns only: the sums
 -- an upsert changes are in no index, so the update can stay a heap-only one.
-CREATE INDEX IF NOT EXISTS vetrina_report_cells_period ON vetrina_report_cells (owner, granularity, bucket, dimension);
+DO $do$ BEGIN IF to_regclass('vetrina_report_cells_period') IS NULL THEN CREATE INDEX vetrina_report_cells_period ON vetrina_report_cells (owner, granularity, bucket, dimension); END IF; END $do$;
 
 CREATE TABLE IF NOT EXISTS vetrina_report_operations
 (

@@ -275,7 +275,14 @@ CREATE TABLE IF NOT EXISTS orleansreminderstable
 );
 
 -- The reminder service of each silo loads its share of the hash ring.
-CREATE INDEX IF NOT EXISTS ix_orleansreminderstable_grainhash ON orleansreminderstable (serviceid, grainhash);
+-- Only when missing, as above: a reminder write of a running silo must not wait for this start.
+DO $do$
+BEGIN
+    IF to_regclass('ix_orleansreminderstable_grainhash') IS NULL THEN
+        CREATE INDEX ix_orleansreminderstable_grainhash ON orleansreminderstable (serviceid, grainhash);
+    END IF;
+END
+$do$;
 
 -- Exactly one row with the new Version (the ETag).
 INSERT INTO orleansquery (querykey, querytext) VALUES ('UpsertReminderRowKey', $q$
