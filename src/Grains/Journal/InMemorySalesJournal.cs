@@ -12,6 +12,7 @@ public sealed class InMemorySalesJournal : ISalesJournal, IFulfilmentBook
     private readonly Dictionary<string, CheckoutRecord> _checkouts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, OrderDraft> _orders = new(StringComparer.Ordinal);
     private readonly Dictionary<string, FulfilmentStage> _stages = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<OrderDraft>> _ordersByBrand = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StockCounts> _stock = new(StringComparer.Ordinal);
     private readonly HashSet<string> _restocks = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ChargeIntent> _charges = new(StringComparer.Ordinal);
@@ -67,7 +68,14 @@ public sealed class InMemorySalesJournal : ISalesJournal, IFulfilmentBook
                 _checkouts[record.CheckoutId] = record;
                 foreach (var order in record.Orders)
                 {
-                    _orders[order.OrderId] = order;
+                    if (_orders.TryAdd(order.OrderId, order))
+                    {
+                        if (!_ordersByBrand.TryGetValue(order.BrandId, out var brandOrders))
+                        {
+                            _ordersByBrand[order.BrandId] = brandOrders = [];
+                        }
+                        brandOrders.Add(order);
+                    }
                 }
             }
             foreach (var (productId, counts) in after)
@@ -163,7 +171,8 @@ public sealed class InMemorySalesJournal : ISalesJournal, IFulfilmentBook
     {
         lock (_lock)
         {
-            var matching = _orders.Values.Where(o => o.BrandId == brandId && StageLocked(o.OrderId) == stage).ToList();
+            // The brand's own orders only: a console view holds up this mode's commits no longer than that takes.
+            var matching = _ordersByBrand.GetValueOrDefault(brandId, []).Where(o => StageLocked(o.OrderId) == stage).ToList();
             var oldest = matching.OrderBy(o => o.CreatedAt).ThenBy(o => o.OrderId, StringComparer.Ordinal).Take(limit)
                 .Select(o => new FulfilmentItem(o.OrderId, o.CreatedAt, o.Currency, o.TotalMinor)).ToList();
             return Task.FromResult(new FulfilmentPage(matching.Count, oldest));

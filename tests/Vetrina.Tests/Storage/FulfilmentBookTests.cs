@@ -94,7 +94,11 @@ public sealed class FulfilmentBookTests
         await opened.ExecuteAsync("DROP INDEX vetrina_journal_orders_stage; ALTER TABLE vetrina_journal_orders DROP COLUMN stage; "
             + "CREATE INDEX vetrina_journal_orders_brand ON vetrina_journal_orders (brand_id, created_at)");
         opened.Prepare();
+        Assert.Equal((1L, 0L), (await opened.IndexCountAsync("vetrina_journal_orders_stage"), await opened.IndexCountAsync("vetrina_journal_orders_brand")));
+        // Applied again, as every start does: nothing more.
         opened.Prepare();
+        Assert.Equal((1L, 0L), (await opened.IndexCountAsync("vetrina_journal_orders_stage"), await opened.IndexCountAsync("vetrina_journal_orders_brand")));
+        Assert.Equal(1L, await opened.ScalarAsync(opened.ColumnCountQuery("vetrina_journal_orders", "stage")));
         await opened.JournalAsync([Order("o_new", "br_old", Morning.AddMinutes(2))]);
 
         // Journalled before: no stage, in no list; journalled after: to ship.
@@ -174,6 +178,15 @@ public sealed class FulfilmentBookTests
         public Task<long> ExecuteAsync(string statement) => sql!(statement, false);
 
         public Task<long> ScalarAsync(string query) => sql!(query, true);
+
+        /// <summary>How many indexes of the name the database has (its catalog differs by kind).</summary>
+        public Task<long> IndexCountAsync(string name) => ScalarAsync(journal is PostgresSalesJournal
+            ? $"SELECT count(*) FROM pg_indexes WHERE indexname = '{name}'"
+            : $"SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = '{name}'");
+
+        public string ColumnCountQuery(string table, string column) => journal is PostgresSalesJournal
+            ? $"SELECT count(*) FROM information_schema.columns WHERE table_name = '{table}' AND column_name = '{column}'"
+            : $"SELECT count(*) FROM pragma_table_info('{table}') WHERE name = '{column}'";
 
         public ValueTask DisposeAsync() => close();
     }
