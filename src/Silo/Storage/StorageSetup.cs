@@ -66,7 +66,7 @@ public static class StorageSetup
                 silo.Services.AddSingleton<IReportBook>(new SqliteReportBook(sqlite));
                 silo.Services.AddSingleton<IAdSpendStore>(new SqliteAdSpendStore(sqlite));
                 silo.Services.AddSingleton<IFulfilmentBook>(new SqliteFulfilmentBook(sqlite));
-                dataProtection.AddKeyManagementOptions(o => o.XmlRepository = new SqliteKeyRing(sqlite));
+                dataProtection.AddKeyManagementOptions(o => o.XmlRepository = new DatabaseKeyRing(() => new Microsoft.Data.Sqlite.SqliteConnection(sqlite)));
                 break;
             case StorageKind.Postgres:
                 var connectionString = PostgresDatabase.WithEngineDefaults(settings.PostgresConnectionString
@@ -93,7 +93,7 @@ public static class StorageSetup
                 silo.Services.AddSingleton<IReportBook, PostgresReportBook>();
                 silo.Services.AddSingleton<IAdSpendStore, PostgresAdSpendStore>();
                 silo.Services.AddSingleton<IFulfilmentBook, PostgresFulfilmentBook>();
-                silo.Services.AddOptions<KeyManagementOptions>().Configure<NpgsqlDataSource>((o, database) => o.XmlRepository = new PostgresKeyRing(database));
+                silo.Services.AddOptions<KeyManagementOptions>().Configure<NpgsqlDataSource>((o, database) => o.XmlRepository = new DatabaseKeyRing(database.CreateConnection));
                 break;
             default:
                 throw new InvalidOperationException($"Unknown storage '{settings.Storage}'; use sqlite, memory or postgres.");

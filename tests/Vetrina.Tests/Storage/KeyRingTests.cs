@@ -10,8 +10,9 @@ using Vetrina.Silo.Storage.Postgres;
 namespace Vetrina.Tests.Storage;
 
 /// <summary>
-/// The data-protection key ring in PostgreSQL: silos starting together on an empty ring make one key between them
-/// (one at a time behind the advisory lock), and what one protects another unprotects.
+/// The data-protection key ring in the database: silos starting together on an empty PostgreSQL ring make one key
+/// between them (one at a time behind the advisory lock), what one protects another unprotects, and the embedded
+/// SQLite file keeps the ring across a restart.
 /// </summary>
 public sealed class KeyRingTests
 {
@@ -62,13 +63,43 @@ public sealed class KeyRingTests
         Assert.True(hosted.IndexOf(nameof(PostgresKeyRingStart)) is >= 0 and var ours && ours < hosted.IndexOf("DataProtectionHostedService"), string.Join(", ", hosted));
     }
 
+    [Fact]
+    public async Task The_embedded_file_keeps_the_ring_so_a_restart_reads_what_it_protected_before()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"vetrina-keyring-{Guid.NewGuid():N}");
+        var sqlite = SqliteDatabase.Prepare(Path.Combine(folder, "vetrina.db"));
+        try
+        {
+            string cookie;
+            await using (var before = Provider(new DatabaseKeyRing(() => new Microsoft.Data.Sqlite.SqliteConnection(sqlite))))
+            {
+                cookie = before.GetDataProtector("console").Protect("signed in");
+            }
+            // A new process on the same file (its own key manager, nothing cached): the same key, no new one.
+            await using var after = Provider(new DatabaseKeyRing(() => new Microsoft.Data.Sqlite.SqliteConnection(sqlite)));
+            Assert.Equal("signed in", after.GetDataProtector("console").Unprotect(cookie));
+            await using var connection = new Microsoft.Data.Sqlite.SqliteConnection(sqlite);
+            await connection.OpenAsync();
+            await using var count = connection.CreateCommand();
+            count.CommandText = "SELECT count(*) FROM vetrina_data_protection_keys";
+            Assert.Equal(1L, (long)(await count.ExecuteScalarAsync())!);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     /// <summary>One silo's data protection as the engine sets it up over the shared database.</summary>
-    private static ServiceProvider Silo(NpgsqlDataSource database)
+    private static ServiceProvider Silo(NpgsqlDataSource database) => Provider(new DatabaseKeyRing(database.CreateConnection));
+
+    private static ServiceProvider Provider(DatabaseKeyRing ring)
     {
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddDataProtection().SetApplicationName("vetrina-keyring-test");
-        services.AddOptions<KeyManagementOptions>().Configure(o => o.XmlRepository = new PostgresKeyRing(database));
+        services.AddOptions<KeyManagementOptions>().Configure(o => o.XmlRepository = ring);
         return services.BuildServiceProvider();
     }
 }

@@ -239,7 +239,7 @@ CREATE TABLE IF NOT EXISTS vetrina_ad_charges
     PRIMARY KEY (campaign_id, product_id, shopper_id)
 );
 
--- The data-protection key ring every silo shares (see PostgresKeyRing): the keys that sign and encrypt console
+-- The data-protection key ring every silo shares (see DatabaseKeyRing, PostgresKeyRingStart): the keys that sign and encrypt console
 -- cookies and form tokens, one XML element per row, as ASP.NET Core's key manager writes them.
 CREATE TABLE IF NOT EXISTS vetrina_data_protection_keys
 (

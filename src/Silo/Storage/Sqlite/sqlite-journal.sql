@@ -199,7 +199,7 @@ CREATE TABLE IF NOT EXISTS vetrina_ad_charges
     PRIMARY KEY (campaign_id, product_id, shopper_id)
 ) WITHOUT ROWID;
 
--- The data-protection key ring (see SqliteKeyRing): the keys that sign and encrypt console cookies and form
+-- The data-protection key ring (see DatabaseKeyRing): the keys that sign and encrypt console cookies and form
 -- tokens, one XML element per row, as ASP.NET Core's key manager writes them.
 CREATE TABLE IF NOT EXISTS vetrina_data_protection_keys
 (
